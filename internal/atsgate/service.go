@@ -1,0 +1,65 @@
+package atsgate
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Directory resolves hosts to countries and keys to employers.
+type Directory interface {
+	// CountryByHost returns the country serving host (lower case, no port).
+	// ENOTFOUND when no country does.
+	CountryByHost(ctx context.Context, host string) (*Country, error)
+	// Authenticate returns the active employer owning the key with this
+	// hash. EUNAUTHORIZED for an unknown, revoked or inactive key.
+	Authenticate(ctx context.Context, keyHash string) (*Principal, error)
+}
+
+// Jobs is what an integrator does with jobs. Every method acts only on the
+// principal's own employer: another employer's job is ENOTFOUND.
+type Jobs interface {
+	// CreateJob stores a new job and charges its price in one transaction.
+	// When the employer already has a job with in.ExternalID it returns that
+	// job with created=false and charges nothing. EFUNDS when the wallet
+	// cannot pay.
+	CreateJob(ctx context.Context, p *Principal, in JobInput) (job *Job, created bool, err error)
+	// UpdateJob replaces the fields present in in. ENOTFOUND, ECONFLICT when
+	// the job is closed, expired or disapproved.
+	UpdateJob(ctx context.Context, p *Principal, in JobInput) (*Job, error)
+	// CloseJob closes an open job; a job already ended is returned as is.
+	// ENOTFOUND.
+	CloseJob(ctx context.Context, p *Principal, externalID string) (*Job, error)
+	// Job returns one of the employer's jobs. ENOTFOUND.
+	Job(ctx context.Context, employerID int64, externalID string) (*Job, error)
+	// ListJobs returns a page of the employer's jobs, newest first. EINVALID
+	// for a cursor it did not issue.
+	ListJobs(ctx context.Context, employerID int64, f JobFilter) (*JobPage, error)
+}
+
+// Moderation is what the review team does.
+type Moderation interface {
+	// ReviewQueue lists jobs awaiting review, oldest first.
+	ReviewQueue(ctx context.Context, f ReviewFilter) ([]Job, error)
+	// Approve publishes a pending job; approving a published job is a no-op.
+	// ENOTFOUND, ECONFLICT for a job in any other state.
+	Approve(ctx context.Context, jobID int64, actor string) (*Job, error)
+	// Disapprove marks a pending job disapproved and refunds its charge, once
+	// however often it is called. ENOTFOUND, ECONFLICT, EINVALID without a
+	// reason.
+	Disapprove(ctx context.Context, jobID int64, actor, reason string) (*Job, error)
+	// JobEvents lists a job's transitions, oldest first.
+	JobEvents(ctx context.Context, jobID int64) ([]JobEvent, error)
+}
+
+// Wallets moves money outside of job charges and reports on it.
+type Wallets interface {
+	// TopUp credits a positive amount. EINVALID for amount <= 0.
+	TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
+	// Adjust posts a signed correction with a mandatory note.
+	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
+	// Statement returns the entries posted in [from, to) with opening and
+	// closing balances; zero times leave that end open.
+	Statement(ctx context.Context, employerID int64, from, to time.Time) (*Statement, error)
+}
