@@ -12,19 +12,19 @@ import (
 // Error codes. They are part of the public API: clients switch on them, so
 // they never change once released.
 const (
-	EINVALIDJSON  = "invalid_json"        // 400
-	EUNAUTHORIZED = "unauthorized"        // 401
-	EFUNDS        = "insufficient_funds"  // 402
-	EFORBIDDEN    = "forbidden"           // 403
-	ENOTFOUND     = "not_found"           // 404
-	EUNKNOWNHOST  = "unknown_host"        // 404
-	EMETHOD       = "method_not_allowed"  // 405
-	ECONFLICT     = "conflict"            // 409
-	ETOOLARGE     = "payload_too_large"   // 413
-	EINVALID      = "validation_failed"   // 422
-	ERATELIMITED  = "rate_limited"        // 429
-	EINTERNAL     = "internal"            // 500
-	EUNAVAILABLE  = "unavailable"         // 503
+	EINVALIDJSON  = "invalid_json"       // 400
+	EUNAUTHORIZED = "unauthorized"       // 401
+	EFUNDS        = "insufficient_funds" // 402
+	EFORBIDDEN    = "forbidden"          // 403
+	ENOTFOUND     = "not_found"          // 404
+	EUNKNOWNHOST  = "unknown_host"       // 404
+	EMETHOD       = "method_not_allowed" // 405
+	ECONFLICT     = "conflict"           // 409
+	ETOOLARGE     = "payload_too_large"  // 413
+	EINVALID      = "validation_failed"  // 422
+	ERATELIMITED  = "rate_limited"       // 429
+	EINTERNAL     = "internal"           // 500
+	EUNAVAILABLE  = "unavailable"        // 503
 )
 
 // Error is the one error type that crosses layers. Code is stable and
