@@ -67,3 +67,12 @@ func ParseAmount(s string) (decimal.Decimal, error) {
 	}
 	return d, nil
 }
+
+// Money is an amount in a currency, for display.
+type Money struct {
+	Amount   decimal.Decimal
+	Currency string
+}
+
+// String renders "12.50 GHS".
+func (m Money) String() string { return m.Amount.StringFixed(MoneyScale) + " " + m.Currency }

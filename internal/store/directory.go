@@ -1,0 +1,477 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+type countryRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	Code       string
+	Name       string
+	Currency   string
+	TimeZone   string `gorm:"column:time_zone"`
+	PriceMinor int64  `gorm:"column:price_minor"`
+	PublicURL  string `gorm:"column:public_url"`
+	CreatedAt  time.Time
+}
+
+func (countryRow) TableName() string { return "countries" }
+
+type hostRow struct {
+	Host      string `gorm:"primaryKey"`
+	CountryID int64
+}
+
+func (hostRow) TableName() string { return "country_hosts" }
+
+type employerRow struct {
+	ID                   int64 `gorm:"primaryKey"`
+	CountryID            int64
+	Name                 string
+	Code                 string
+	PriceMinor           *int64 `gorm:"column:price_minor"`
+	AutoPublish          bool
+	MinMonthlySpendMinor *int64  `gorm:"column:min_monthly_spend_minor"`
+	CommitmentStart      *string `gorm:"column:commitment_start"`
+	Active               bool
+	CreatedAt            time.Time
+}
+
+func (employerRow) TableName() string { return "employers" }
+
+type walletRow struct {
+	EmployerID   int64 `gorm:"primaryKey"`
+	Currency     string
+	BalanceMinor int64 `gorm:"column:balance_minor"`
+	UpdatedAt    time.Time
+}
+
+func (walletRow) TableName() string { return "wallets" }
+
+type keyRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	EmployerID int64
+	Prefix     string
+	Hash       string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+}
+
+func (keyRow) TableName() string { return "api_keys" }
+
+func (s *Store) countryFromRow(r *countryRow, hosts []string) *atsgate.Country {
+	return &atsgate.Country{
+		ID: r.ID, Code: r.Code, Name: r.Name, Hosts: hosts, Currency: r.Currency,
+		TimeZone: r.TimeZone, Price: fromMinor(r.PriceMinor), PublicURL: r.PublicURL,
+		CreatedAt: r.CreatedAt.UTC(), Location: s.location(r.TimeZone),
+	}
+}
+
+func employerFromRow(r *employerRow) *atsgate.Employer {
+	e := &atsgate.Employer{
+		ID: r.ID, CountryID: r.CountryID, Name: r.Name, Code: r.Code,
+		Price: nullFromMinor(r.PriceMinor), AutoPublish: r.AutoPublish,
+		MinMonthlySpend: nullFromMinor(r.MinMonthlySpendMinor), Active: r.Active,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+	if r.CommitmentStart != nil {
+		e.CommitmentStart = *r.CommitmentStart
+	}
+	return e
+}
+
+var (
+	countryCodeRE = regexp.MustCompile(`^[a-z]{2}$`)
+	currencyRE    = regexp.MustCompile(`^[A-Z]{3}$`)
+	hostRE        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+	employerCode  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_]{0,31}$`)
+)
+
+// NormalizeHost lower-cases a host and strips its port, as requests and
+// stored hosts are compared.
+func NormalizeHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return strings.TrimSuffix(h, ".")
+}
+
+// CreateCountry adds a country with its hosts. ECONFLICT when the code or a
+// host is taken, EINVALID for malformed values.
+func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.Country, error) {
+	fields := map[string]string{}
+	c.Code = strings.ToLower(strings.TrimSpace(c.Code))
+	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
+	if !countryCodeRE.MatchString(c.Code) {
+		fields["code"] = "must be two letters"
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		fields["name"] = "is required"
+	}
+	if !currencyRE.MatchString(c.Currency) {
+		fields["currency"] = "must be a three-letter ISO 4217 code"
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		fields["timezone"] = "must be an IANA time zone such as Africa/Accra"
+	}
+	if c.Price.IsNegative() {
+		fields["price"] = "must not be negative"
+	}
+	if len(c.Hosts) == 0 {
+		fields["host"] = "at least one host is required"
+	}
+	for i, h := range c.Hosts {
+		c.Hosts[i] = NormalizeHost(h)
+		if !hostRE.MatchString(c.Hosts[i]) {
+			fields["host"] = fmt.Sprintf("%q is not a host name", h)
+		}
+	}
+	c.PublicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
+	if c.PublicURL == "" && len(c.Hosts) > 0 {
+		c.PublicURL = "https://" + c.Hosts[0]
+	}
+	if !atsgate.IsWebURL(c.PublicURL) {
+		fields["public_url"] = "must be an absolute http or https URL"
+	}
+	if len(fields) > 0 {
+		return nil, atsgate.Invalid(fields)
+	}
+	row := countryRow{Code: c.Code, Name: strings.TrimSpace(c.Name), Currency: c.Currency, TimeZone: c.TimeZone,
+		PriceMinor: toMinor(c.Price), PublicURL: c.PublicURL, CreatedAt: s.now().UTC()}
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return translate(err, "country "+c.Code)
+		}
+		for _, h := range c.Hosts {
+			if err := tx.Create(&hostRow{Host: h, CountryID: row.ID}).Error; err != nil {
+				return translate(err, "host "+h)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.countryFromRow(&row, c.Hosts), nil
+}
+
+// Countries lists every country with its hosts, by code.
+func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
+	var rows []countryRow
+	if err := s.db.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
+		return nil, translate(err, "countries")
+	}
+	var hosts []hostRow
+	if err := s.db.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
+		return nil, translate(err, "hosts")
+	}
+	byCountry := map[int64][]string{}
+	for _, h := range hosts {
+		byCountry[h.CountryID] = append(byCountry[h.CountryID], h.Host)
+	}
+	out := make([]atsgate.Country, len(rows))
+	for i := range rows {
+		out[i] = *s.countryFromRow(&rows[i], byCountry[rows[i].ID])
+	}
+	return out, nil
+}
+
+// Country returns a country by ID or two-letter code. ENOTFOUND.
+func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country, error) {
+	var row countryRow
+	q := s.db.WithContext(ctx)
+	if countryCodeRE.MatchString(strings.ToLower(idOrCode)) {
+		q = q.Where("code = ?", strings.ToLower(idOrCode))
+	} else {
+		q = q.Where("id = ?", idOrCode)
+	}
+	if err := q.Take(&row).Error; err != nil {
+		return nil, translate(err, "country "+idOrCode)
+	}
+	var hosts []string
+	if err := s.db.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
+		return nil, translate(err, "hosts")
+	}
+	return s.countryFromRow(&row, hosts), nil
+}
+
+// CountryByHost implements atsgate.Directory.
+func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Country, error) {
+	var row countryRow
+	err := s.db.WithContext(ctx).
+		Joins("JOIN country_hosts h ON h.country_id = countries.id").
+		Where("h.host = ?", NormalizeHost(host)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, atsgate.Errorf(atsgate.EUNKNOWNHOST, "no country site is served on this host")
+	}
+	if err != nil {
+		return nil, translate(err, "country by host")
+	}
+	return s.countryFromRow(&row, nil), nil
+}
+
+// EmployerInput is what an operator gives to create an employer.
+type EmployerInput struct {
+	CountryID       int64
+	Name            string
+	Code            string // optional; derived from the name when empty
+	Price           string // optional decimal override
+	AutoPublish     bool
+	MinMonthlySpend string // optional decimal
+	CommitmentStart string // "2006-01", required with MinMonthlySpend
+}
+
+// CreateEmployer adds an employer and its empty wallet. EINVALID, ECONFLICT
+// for a code already taken.
+func (s *Store) CreateEmployer(ctx context.Context, in EmployerInput) (*atsgate.Employer, error) {
+	fields := map[string]string{}
+	name := strings.TrimSpace(in.Name)
+	if name == "" {
+		fields["name"] = "is required"
+	}
+	row := employerRow{CountryID: in.CountryID, Name: name, AutoPublish: in.AutoPublish, Active: true, CreatedAt: s.now().UTC()}
+	if in.Price != "" {
+		if p, err := atsgate.ParseAmount(in.Price); err != nil || p.IsNegative() {
+			fields["price"] = "must be a non-negative amount with at most two decimals"
+		} else {
+			row.PriceMinor = nullToMinor(decimal.NewNullDecimal(p))
+		}
+	}
+	if in.MinMonthlySpend != "" {
+		if m, err := atsgate.ParseAmount(in.MinMonthlySpend); err != nil || m.IsNegative() {
+			fields["min_monthly_spend"] = "must be a non-negative amount with at most two decimals"
+		} else {
+			row.MinMonthlySpendMinor = nullToMinor(decimal.NewNullDecimal(m))
+		}
+		if _, err := time.Parse(atsgate.MonthLayout, in.CommitmentStart); err != nil {
+			fields["commitment_start"] = "must be a month such as 2026-10"
+		} else {
+			row.CommitmentStart = &in.CommitmentStart
+		}
+	} else if in.CommitmentStart != "" {
+		fields["min_monthly_spend"] = "is required with commitment_start"
+	}
+	code := strings.ToUpper(strings.TrimSpace(in.Code))
+	explicitCode := code != ""
+	if !explicitCode {
+		code = codeFromName(name)
+	}
+	if !employerCode.MatchString(code) {
+		fields["code"] = "must be 1–32 upper-case letters, digits or underscores"
+	}
+	if len(fields) > 0 {
+		return nil, atsgate.Invalid(fields)
+	}
+	country, err := s.Country(ctx, fmt.Sprint(in.CountryID))
+	if err != nil {
+		return nil, err
+	}
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		row.Code = code
+		if !explicitCode {
+			// A derived code gets a numeric suffix when taken.
+			var taken []string
+			if err := tx.Model(&employerRow{}).Where("code = ? OR code LIKE ?", code, code+"_%").Pluck("code", &taken).Error; err != nil {
+				return err
+			}
+			row.Code = uniqueCode(code, taken)
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return translate(err, "employer code "+row.Code)
+		}
+		return tx.Create(&walletRow{EmployerID: row.ID, Currency: country.Currency, UpdatedAt: row.CreatedAt}).Error
+	})
+	if err != nil {
+		return nil, translate(err, "employer")
+	}
+	return employerFromRow(&row), nil
+}
+
+func codeFromName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(name) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+		if b.Len() == 10 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "EMP"
+	}
+	return b.String()
+}
+
+func uniqueCode(base string, taken []string) string {
+	set := map[string]bool{}
+	for _, t := range taken {
+		set[t] = true
+	}
+	if !set[base] {
+		return base
+	}
+	for i := 2; ; i++ {
+		c := fmt.Sprintf("%s_%d", base, i)
+		if !set[c] {
+			return c
+		}
+	}
+}
+
+// Employers lists employers, optionally of one country, by ID.
+func (s *Store) Employers(ctx context.Context, countryID int64) ([]atsgate.Employer, error) {
+	var rows []employerRow
+	q := s.db.WithContext(ctx).Order("id")
+	if countryID != 0 {
+		q = q.Where("country_id = ?", countryID)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, translate(err, "employers")
+	}
+	out := make([]atsgate.Employer, len(rows))
+	for i := range rows {
+		out[i] = *employerFromRow(&rows[i])
+	}
+	return out, nil
+}
+
+// Employer returns one employer. ENOTFOUND.
+func (s *Store) Employer(ctx context.Context, id int64) (*atsgate.Employer, error) {
+	var row employerRow
+	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+		return nil, translate(err, fmt.Sprintf("employer %d", id))
+	}
+	return employerFromRow(&row), nil
+}
+
+// Balances returns the wallet balance of each employer, by employer ID.
+func (s *Store) Balances(ctx context.Context, employerIDs []int64) (map[int64]atsgate.Money, error) {
+	var rows []walletRow
+	if err := s.db.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
+		return nil, translate(err, "wallets")
+	}
+	out := make(map[int64]atsgate.Money, len(rows))
+	for _, r := range rows {
+		out[r.EmployerID] = atsgate.Money{Amount: fromMinor(r.BalanceMinor), Currency: r.Currency}
+	}
+	return out, nil
+}
+
+// IssueKey creates a new active key for the employer, revoking any active
+// one in the same transaction, and returns the plain key: the only time it
+// exists outside the caller's hands. With mustHaveActive (rotate) it is
+// ENOTFOUND when the employer has no active key.
+func (s *Store) IssueKey(ctx context.Context, employerID int64, mustHaveActive bool) (plain string, key *atsgate.APIKey, err error) {
+	var emp employerRow
+	if err := s.db.WithContext(ctx).Take(&emp, employerID).Error; err != nil {
+		return "", nil, translate(err, fmt.Sprintf("employer %d", employerID))
+	}
+	var country countryRow
+	if err := s.db.WithContext(ctx).Take(&country, emp.CountryID).Error; err != nil {
+		return "", nil, translate(err, "country")
+	}
+	plain, hash, prefix, err := atsgate.NewAPIKey(country.Code)
+	if err != nil {
+		return "", nil, atsgate.Internal(err)
+	}
+	now := s.now().UTC()
+	row := keyRow{EmployerID: employerID, Prefix: prefix, Hash: hash, CreatedAt: now}
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&keyRow{}).Where("employer_id = ? AND revoked_at IS NULL", employerID).Update("revoked_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if mustHaveActive && res.RowsAffected == 0 {
+			return atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no active key to rotate; issue one", employerID)
+		}
+		return tx.Create(&row).Error
+	})
+	if err != nil {
+		return "", nil, translate(err, "api key")
+	}
+	return plain, &atsgate.APIKey{ID: row.ID, EmployerID: employerID, Prefix: prefix, CreatedAt: now}, nil
+}
+
+// DisableKey revokes the employer's active key. ENOTFOUND when none is.
+func (s *Store) DisableKey(ctx context.Context, employerID int64) error {
+	res := s.db.WithContext(ctx).Model(&keyRow{}).
+		Where("employer_id = ? AND revoked_at IS NULL", employerID).Update("revoked_at", s.now().UTC())
+	if res.Error != nil {
+		return translate(res.Error, "api key")
+	}
+	if res.RowsAffected == 0 {
+		return atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no active key", employerID)
+	}
+	return nil
+}
+
+// Keys lists an employer's keys, newest first.
+func (s *Store) Keys(ctx context.Context, employerID int64) ([]atsgate.APIKey, error) {
+	var rows []keyRow
+	if err := s.db.WithContext(ctx).Where("employer_id = ?", employerID).Order("id DESC").Find(&rows).Error; err != nil {
+		return nil, translate(err, "api keys")
+	}
+	out := make([]atsgate.APIKey, len(rows))
+	for i, r := range rows {
+		out[i] = atsgate.APIKey{ID: r.ID, EmployerID: r.EmployerID, Prefix: r.Prefix, CreatedAt: r.CreatedAt.UTC(), RevokedAt: timeOrZero(r.RevokedAt)}
+	}
+	return out, nil
+}
+
+// authRow is the one-query join behind Authenticate.
+type authRow struct {
+	KeyID     int64
+	KeyPrefix string
+	employerRow
+	CID         int64
+	CCode       string
+	CName       string
+	CCurrency   string
+	CTimeZone   string
+	CPriceMinor int64
+	CPublicURL  string
+}
+
+// Authenticate implements atsgate.Directory. Keys are looked up on every
+// call, never cached, so a rotation or disable takes effect on the very next
+// request on every instance.
+func (s *Store) Authenticate(ctx context.Context, keyHash string) (*atsgate.Principal, error) {
+	var r authRow
+	err := s.db.WithContext(ctx).Raw(`
+SELECT k.id AS key_id, k.prefix AS key_prefix,
+       e.id, e.country_id, e.name, e.code, e.price_minor, e.auto_publish,
+       e.min_monthly_spend_minor, e.commitment_start, e.active, e.created_at,
+       c.id AS c_id, c.code AS c_code, c.name AS c_name, c.currency AS c_currency,
+       c.time_zone AS c_time_zone, c.price_minor AS c_price_minor, c.public_url AS c_public_url
+FROM api_keys k
+JOIN employers e ON e.id = k.employer_id
+JOIN countries c ON c.id = e.country_id
+WHERE k.hash = ? AND k.revoked_at IS NULL`, keyHash).Scan(&r).Error
+	if err != nil {
+		return nil, translate(err, "api key")
+	}
+	if r.KeyID == 0 || !r.Active {
+		return nil, atsgate.Errorf(atsgate.EUNAUTHORIZED, "the API key is not valid")
+	}
+	c := countryRow{ID: r.CID, Code: r.CCode, Name: r.CName, Currency: r.CCurrency, TimeZone: r.CTimeZone,
+		PriceMinor: r.CPriceMinor, PublicURL: r.CPublicURL}
+	return &atsgate.Principal{
+		Employer:  *employerFromRow(&r.employerRow),
+		Country:   *s.countryFromRow(&c, nil),
+		KeyID:     r.KeyID,
+		KeyPrefix: r.KeyPrefix,
+	}, nil
+}
+

@@ -1,0 +1,429 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+type jobRow struct {
+	ID                 int64 `gorm:"primaryKey"`
+	EmployerID         int64
+	CountryID          int64
+	ExternalID         string
+	Dialect            string
+	State              string
+	Title              string
+	Description        string
+	Deadline           string
+	ApplyURL           string `gorm:"column:apply_url"`
+	ApplyEmail         string
+	MinExperience      int64
+	MaxExperience      int64
+	Salary             int64
+	Specialization     int64
+	ShowCompanyName    bool
+	States             string
+	Qualifications     string
+	Extras             string
+	AmountChargedMinor int64
+	PublicPath         string
+	ReceivedAt         time.Time
+	UpdatedAt          time.Time
+	PublishedAt        *time.Time
+	ClosedAt           *time.Time
+	DisapprovedAt      *time.Time
+	DisapprovalReason  string
+}
+
+func (jobRow) TableName() string { return "jobs" }
+
+type eventRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	JobID     int64
+	FromState string
+	ToState   string
+	Actor     string
+	Reason    string
+	CreatedAt time.Time
+}
+
+func (eventRow) TableName() string { return "job_events" }
+
+func jobFromRow(r *jobRow, publicURL string) *atsgate.Job {
+	j := &atsgate.Job{
+		ID: r.ID, EmployerID: r.EmployerID, CountryID: r.CountryID, ExternalID: r.ExternalID,
+		Dialect: r.Dialect, State: atsgate.JobState(r.State), Title: r.Title, Description: r.Description,
+		Deadline: r.Deadline, ApplyURL: r.ApplyURL, ApplyEmail: r.ApplyEmail,
+		MinExperience: r.MinExperience, MaxExperience: r.MaxExperience, Salary: r.Salary,
+		Specialization: r.Specialization, ShowCompanyName: r.ShowCompanyName,
+		AmountCharged: fromMinor(r.AmountChargedMinor), ReceivedAt: r.ReceivedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		PublishedAt: timeOrZero(r.PublishedAt), ClosedAt: timeOrZero(r.ClosedAt),
+		DisapprovedAt: timeOrZero(r.DisapprovedAt), DisapprovalReason: r.DisapprovalReason,
+	}
+	_ = json.Unmarshal([]byte(r.States), &j.States)
+	_ = json.Unmarshal([]byte(r.Qualifications), &j.Qualifications)
+	_ = json.Unmarshal([]byte(r.Extras), &j.Extras)
+	if r.PublicPath != "" && j.State != atsgate.StatePending && j.State != atsgate.StateDisapproved {
+		j.PublicLink = publicURL + r.PublicPath
+	}
+	return j
+}
+
+// apply copies the fields present in in onto the row.
+func (r *jobRow) apply(in *atsgate.JobInput) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&r.Title, in.Title)
+	set(&r.Description, in.Description)
+	set(&r.Deadline, in.Deadline)
+	set(&r.ApplyURL, in.ApplyURL)
+	set(&r.ApplyEmail, in.ApplyEmail)
+	setInt := func(dst *int64, v *int64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setInt(&r.MinExperience, in.MinExperience)
+	setInt(&r.MaxExperience, in.MaxExperience)
+	setInt(&r.Salary, in.Salary)
+	if in.Specialization != nil {
+		r.Specialization = max(*in.Specialization, 0)
+	}
+	if in.ShowCompanyName != nil {
+		r.ShowCompanyName = *in.ShowCompanyName
+	}
+	if in.States != nil {
+		r.States = mustJSON(*in.States)
+	}
+	if in.Qualifications != nil {
+		r.Qualifications = mustJSON(*in.Qualifications)
+	}
+	if len(in.Extras) > 0 {
+		extras := map[string]string{}
+		_ = json.Unmarshal([]byte(r.Extras), &extras)
+		for k, v := range in.Extras {
+			if v == "" {
+				delete(extras, k)
+			} else {
+				extras[k] = v
+			}
+		}
+		r.Extras = mustJSON(extras)
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only slices of ints and maps of strings reach here
+	}
+	return string(b)
+}
+
+// PublicPath is where a published job lives on its country site:
+// "/jobs/<id>-<slug of the title>".
+func PublicPath(id int64, title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return fmt.Sprintf("/jobs/%d", id)
+	}
+	return fmt.Sprintf("/jobs/%d-%s", id, b.String())
+}
+
+// CreateJob implements atsgate.Jobs. The insert, the wallet debit, the
+// ledger entry and the event are one transaction; the debit is a single
+// conditional UPDATE, and a concurrent duplicate is stopped by the unique
+// (employer_id, external_id) constraint, so no interleaving can charge twice
+// or overdraw.
+func (s *Store) CreateJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput) (*atsgate.Job, bool, error) {
+	return s.createJob(ctx, p, in, atsgate.DialectATS)
+}
+
+func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string) (*atsgate.Job, bool, error) {
+	now := s.now().UTC()
+	price := toMinor(p.Employer.JobPrice(&p.Country))
+	var row jobRow
+	created := false
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		created = false
+		row = jobRow{
+			EmployerID: p.Employer.ID, CountryID: p.Country.ID, ExternalID: in.ExternalID, Dialect: dialect,
+			State: string(atsgate.StatePending), ShowCompanyName: true, States: "[]", Qualifications: "[]",
+			Extras: "{}", AmountChargedMinor: price, ReceivedAt: now, UpdatedAt: now,
+		}
+		row.apply(&in)
+		if p.Employer.AutoPublish {
+			row.State = string(atsgate.StatePublished)
+			row.PublishedAt = &now
+		}
+		res := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "employer_id"}, {Name: "external_id"}},
+			DoNothing: true,
+		}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			// Another create with this external_id committed first: replay it.
+			row = jobRow{}
+			return tx.Where("employer_id = ? AND external_id = ?", p.Employer.ID, in.ExternalID).Take(&row).Error
+		}
+		balance, ok, err := s.debit(tx, p.Employer.ID, price, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &atsgate.Error{Code: atsgate.EFUNDS,
+				Message: "the wallet balance does not cover the price of a job; top up and retry",
+				Funds:   &atsgate.Funds{Balance: fromMinor(balance), Price: fromMinor(price), Currency: p.Country.Currency}}
+		}
+		if row.State == string(atsgate.StatePublished) {
+			row.PublicPath = PublicPath(row.ID, row.Title)
+			if err := tx.Model(&row).Update("public_path", row.PublicPath).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
+			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
+			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		created = true
+		return tx.Create(&eventRow{JobID: row.ID, ToState: row.State, Actor: p.Actor(), CreatedAt: now}).Error
+	})
+	if err != nil {
+		return nil, false, translate(err, "job "+in.ExternalID)
+	}
+	return jobFromRow(&row, p.Country.PublicURL), created, nil
+}
+
+// debit takes price from the wallet if and only if the balance covers it
+// and is not negative, in one statement. It returns the balance after (or,
+// when refused, the balance as it stands).
+func (s *Store) debit(tx *gorm.DB, employerID, price int64, now time.Time) (balance int64, ok bool, err error) {
+	var after []int64
+	err = tx.Raw(`UPDATE wallets SET balance_minor = balance_minor - ?, updated_at = ?
+WHERE employer_id = ? AND balance_minor >= ? AND balance_minor >= 0
+RETURNING balance_minor`, price, now, employerID, price).Scan(&after).Error
+	if err != nil {
+		return 0, false, err
+	}
+	if len(after) == 1 {
+		return after[0], true, nil
+	}
+	err = tx.Raw(`SELECT balance_minor FROM wallets WHERE employer_id = ?`, employerID).Scan(&balance).Error
+	return balance, false, err
+}
+
+// credit adds a signed amount to the wallet and returns the balance after.
+func (s *Store) credit(tx *gorm.DB, employerID, amount int64, now time.Time) (int64, error) {
+	var after []int64
+	err := tx.Raw(`UPDATE wallets SET balance_minor = balance_minor + ?, updated_at = ?
+WHERE employer_id = ? RETURNING balance_minor`, amount, now, employerID).Scan(&after).Error
+	if err != nil {
+		return 0, err
+	}
+	if len(after) != 1 {
+		return 0, atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no wallet", employerID)
+	}
+	return after[0], nil
+}
+
+// UpdateJob implements atsgate.Jobs.
+func (s *Store) UpdateJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput) (*atsgate.Job, error) {
+	now := s.now().UTC()
+	var row jobRow
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		row = jobRow{}
+		if err := s.forUpdate(tx).Where("employer_id = ? AND external_id = ?", p.Employer.ID, in.ExternalID).Take(&row).Error; err != nil {
+			return err
+		}
+		if !atsgate.JobState(row.State).Open() {
+			return atsgate.Errorf(atsgate.ECONFLICT, "the job is %s and can no longer be updated", row.State)
+		}
+		row.apply(&in)
+		row.UpdatedAt = now
+		return tx.Select("*").Omit("id", "employer_id", "country_id", "external_id", "dialect", "state",
+			"amount_charged_minor", "received_at", "published_at", "closed_at", "disapproved_at",
+			"disapproval_reason", "public_path").Updates(&row).Error
+	})
+	if err != nil {
+		return nil, translate(err, "job "+in.ExternalID)
+	}
+	return jobFromRow(&row, p.Country.PublicURL), nil
+}
+
+// CloseJob implements atsgate.Jobs.
+func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID string) (*atsgate.Job, error) {
+	now := s.now().UTC()
+	var row jobRow
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		row = jobRow{}
+		if err := s.forUpdate(tx).Where("employer_id = ? AND external_id = ?", p.Employer.ID, externalID).Take(&row).Error; err != nil {
+			return err
+		}
+		if !atsgate.JobState(row.State).Open() {
+			return nil // already ended: closing again changes nothing
+		}
+		return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now})
+	})
+	if err != nil {
+		return nil, translate(err, "job "+externalID)
+	}
+	return jobFromRow(&row, p.Country.PublicURL), nil
+}
+
+// transition moves a locked job to a new state and records the event.
+func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor, reason string, now time.Time, extra map[string]any) error {
+	from := row.State
+	cols := map[string]any{"state": string(to), "updated_at": now}
+	for k, v := range extra {
+		cols[k] = v
+	}
+	res := tx.Model(&jobRow{}).Where("id = ? AND state = ?", row.ID, from).Updates(cols)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return atsgate.Errorf(atsgate.ECONFLICT, "the job changed state concurrently; retry")
+	}
+	if err := tx.Where("id = ?", row.ID).Take(row).Error; err != nil {
+		return err
+	}
+	return tx.Create(&eventRow{JobID: row.ID, FromState: from, ToState: string(to), Actor: actor, Reason: reason, CreatedAt: now}).Error
+}
+
+// Job implements atsgate.Jobs.
+func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
+	var row jobRow
+	if err := s.db.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
+		return nil, translate(err, "job "+externalID)
+	}
+	return s.withLink(ctx, &row)
+}
+
+// JobByID returns any job by its internal ID, for the back office. ENOTFOUND.
+func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
+	var row jobRow
+	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+		return nil, translate(err, fmt.Sprintf("job %d", id))
+	}
+	return s.withLink(ctx, &row)
+}
+
+func (s *Store) withLink(ctx context.Context, row *jobRow) (*atsgate.Job, error) {
+	var publicURL string
+	if row.PublicPath != "" {
+		if err := s.db.WithContext(ctx).Model(&countryRow{}).Where("id = ?", row.CountryID).Pluck("public_url", &publicURL).Error; err != nil {
+			return nil, translate(err, "country")
+		}
+	}
+	return jobFromRow(row, publicURL), nil
+}
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+// ListJobs implements atsgate.Jobs with keyset pagination on the job ID:
+// new jobs get larger IDs, so they never shift the pages a client is
+// walking, and each page is one index range scan however deep it is.
+func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFilter) (*atsgate.JobPage, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = defaultPageSize
+	}
+	if limit < 1 || limit > maxPageSize {
+		return nil, atsgate.Invalid(map[string]string{"limit": "must be between 1 and 200"})
+	}
+	q := s.db.WithContext(ctx).Where("employer_id = ?", employerID)
+	if f.State != "" {
+		if !f.State.Valid() {
+			return nil, atsgate.Invalid(map[string]string{"state": "is not a job state"})
+		}
+		q = q.Where("state = ?", string(f.State))
+	}
+	if f.Cursor != "" {
+		before, ok := decodeCursor(f.Cursor)
+		if !ok {
+			return nil, atsgate.Invalid(map[string]string{"cursor": "is not a cursor this API issued"})
+		}
+		q = q.Where("id < ?", before)
+	}
+	var rows []jobRow
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, translate(err, "jobs")
+	}
+	page := &atsgate.JobPage{}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.NextCursor = encodeCursor(rows[limit-1].ID)
+	}
+	var publicURL string
+	if len(rows) > 0 {
+		if err := s.db.WithContext(ctx).Model(&countryRow{}).Where("id = ?", rows[0].CountryID).Pluck("public_url", &publicURL).Error; err != nil {
+			return nil, translate(err, "country")
+		}
+	}
+	page.Jobs = make([]atsgate.Job, len(rows))
+	for i := range rows {
+		page.Jobs[i] = *jobFromRow(&rows[i], publicURL)
+	}
+	return page, nil
+}
+
+// Cursors are opaque to clients: a version tag and the last ID seen.
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(b), "v1:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// ReviewQueue implements atsgate.Moderation.
+func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsgate.Job, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > maxPageSize {
+		limit = defaultPageSize
+	}
+	q := s.db.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
+	if f.CountryID != 0 {
+		q = q.Where("country_id = ?", f.CountryID)
+	}
+	if f.AfterID != 0 {
+		q = q.Where("id > ?", f.AfterID)
+	}
+	var rows []jobRow
+	if err := q.Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, translate(err, "review queue")
+	}
+	out := make([]atsgate.Job, len(rows))
+	for i := range rows {
+		out[i] = *jobFromRow(&rows[i], "")
+	}
+	return out, nil
+}
+
+// FindJob resolves a job by employer and external ID, for the CLI's
+// --employer/--external-id form. ENOTFOUND.
+func (s *Store) FindJob(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
+	return s.Job(ctx, employerID, externalID)
+}
+
+// Approve implements atsgate.Moderation.
+func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgate.Job, error) {
+	now := s.now().UTC()
+	var row jobRow
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		row = jobRow{}
+		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
+			return err
+		}
+		switch atsgate.JobState(row.State) {
+		case atsgate.StatePublished:
+			return nil
+		case atsgate.StatePending:
+		default:
+			return atsgate.Errorf(atsgate.ECONFLICT, "job %d is %s; only a pending job can be approved", jobID, row.State)
+		}
+		return s.transition(tx, &row, atsgate.StatePublished, actor, "", now,
+			map[string]any{"published_at": now, "public_path": PublicPath(row.ID, row.Title)})
+	})
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("job %d", jobID))
+	}
+	return s.withLink(ctx, &row)
+}
+
+// Disapprove implements atsgate.Moderation. The state change and the
+// refund are one transaction behind a row lock (PostgreSQL) or the single
+// writer (SQLite), and the ledger's unique index on (job_id) for refunds
+// is the last line: a job is refunded once however many reviewers click.
+func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason string) (*atsgate.Job, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, atsgate.Invalid(map[string]string{"reason": "is required"})
+	}
+	now := s.now().UTC()
+	var row jobRow
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		row = jobRow{}
+		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
+			return err
+		}
+		switch atsgate.JobState(row.State) {
+		case atsgate.StateDisapproved:
+			return nil
+		case atsgate.StatePending:
+		default:
+			return atsgate.Errorf(atsgate.ECONFLICT, "job %d is %s; only a pending job can be disapproved", jobID, row.State)
+		}
+		if err := s.transition(tx, &row, atsgate.StateDisapproved, actor, reason, now,
+			map[string]any{"disapproved_at": now, "disapproval_reason": reason}); err != nil {
+			return err
+		}
+		if row.AmountChargedMinor == 0 {
+			return nil
+		}
+		balance, err := s.credit(tx, row.EmployerID, row.AmountChargedMinor, now)
+		if err != nil {
+			return err
+		}
+		return tx.Create(&ledgerRow{EmployerID: row.EmployerID, Kind: string(atsgate.EntryJobRefund),
+			AmountMinor: row.AmountChargedMinor, BalanceAfterMinor: balance, JobID: &row.ID,
+			Actor: actor, Note: truncate("disapproved: "+reason, 500), CreatedAt: now}).Error
+	})
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("job %d", jobID))
+	}
+	return jobFromRow(&row, ""), nil
+}
+
+// JobEvents implements atsgate.Moderation.
+func (s *Store) JobEvents(ctx context.Context, jobID int64) ([]atsgate.JobEvent, error) {
+	var rows []eventRow
+	if err := s.db.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
+		return nil, translate(err, "job events")
+	}
+	out := make([]atsgate.JobEvent, len(rows))
+	for i, r := range rows {
+		out[i] = atsgate.JobEvent{ID: r.ID, JobID: r.JobID, From: atsgate.JobState(r.FromState),
+			To: atsgate.JobState(r.ToState), Actor: r.Actor, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
+	}
+	return out, nil
+}

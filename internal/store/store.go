@@ -1,0 +1,258 @@
+// Package store keeps atsgate's data in PostgreSQL (production) or SQLite
+// (the embedded single-machine default) through GORM. Both databases run
+// the same code and the same contract tests; where their SQL differs the
+// difference is local to one helper.
+//
+// Money is held as integer minor units and moved by conditional updates in
+// explicit transactions; unique constraints, not lookups, carry idempotency.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
+	"github.com/shopspring/decimal"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/migrations"
+)
+
+// Dialects.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Store is the GORM-backed implementation of the domain interfaces.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	now     atsgate.Clock
+
+	locations sync.Map // time zone name → *time.Location
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read time from now instead of time.Now.
+func WithClock(now atsgate.Clock) Option { return func(s *Store) { s.now = now } }
+
+// Open connects to databaseURL: "postgres://…" (or "postgresql://…") or
+// "sqlite://PATH". It does not migrate.
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
+	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		TranslateError:         true,
+		SkipDefaultTransaction: true, // transactions are explicit
+		NowFunc:                func() time.Time { return s.now().UTC() },
+	}
+	var dialector gorm.Dialector
+	switch {
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		s.dialect = Postgres
+		dialector = postgres.Open(databaseURL)
+	case strings.HasPrefix(databaseURL, "sqlite://"):
+		s.dialect = SQLite
+		path := strings.TrimPrefix(databaseURL, "sqlite://")
+		if path == "" {
+			return nil, fmt.Errorf("open database: sqlite:// needs a file path")
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("open database: %w", err)
+			}
+		}
+		// WAL lets readers run beside the writer; immediate transactions take
+		// the write lock up front so concurrent writers queue instead of
+		// failing to upgrade a read lock.
+		dialector = sqlite.Open("file:" + path +
+			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+			"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite")
+	default:
+		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or sqlite://")
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if s.dialect == SQLite {
+		// One connection: SQLite has one writer anyway, and this makes every
+		// transaction, read or write, run in turn without SQLITE_BUSY.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(25)
+		sqlDB.SetMaxIdleConns(25)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.db = db
+	return s, nil
+}
+
+// Dialect is Postgres or SQLite.
+func (s *Store) Dialect() string { return s.dialect }
+
+// DB is the underlying connection pool, for health checks and pool metrics.
+func (s *Store) DB() *sql.DB {
+	db, _ := s.db.DB()
+	return db
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.DB().PingContext(ctx) }
+
+// Close releases the connections.
+func (s *Store) Close() error { return s.DB().Close() }
+
+// Migrate applies every pending migration of the store's dialect.
+func (s *Store) Migrate(ctx context.Context) error {
+	return Migrate(ctx, s.DB(), s.dialect)
+}
+
+// Migrate applies the embedded migrations of dialect to db.
+func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	sub, err := fs.Sub(migrations.FS, dialect)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	gd := goose.DialectPostgres
+	if dialect == SQLite {
+		gd = goose.DialectSQLite3
+	}
+	p, err := goose.NewProvider(gd, db, sub)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range results {
+		slog.Debug("migration applied", "version", r.Source.Version, "path", r.Source.Path)
+	}
+	return nil
+}
+
+// Empty reports whether the database has no country yet (a fresh install).
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Table("countries").Count(&n).Error; err != nil {
+		return false, fmt.Errorf("count countries: %w", err)
+	}
+	return n == 0, nil
+}
+
+// transact runs fn in a transaction, retrying a few times when PostgreSQL
+// reports a serialization failure or deadlock.
+func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = s.db.WithContext(ctx).Transaction(fn)
+		if !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
+}
+
+// forUpdate locks the selected rows until the transaction ends. SQLite has
+// no row locks and needs none: its transactions already run one at a time.
+func (s *Store) forUpdate(tx *gorm.DB) *gorm.DB {
+	if s.dialect == Postgres {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}
+
+// translate turns driver errors into domain errors; what stays unexplained
+// becomes an internal error wrapped with what was being done.
+func translate(err error, what string) error {
+	var e *atsgate.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return atsgate.Errorf(atsgate.ENOTFOUND, "%s not found", what)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return &atsgate.Error{Code: atsgate.ECONFLICT, Message: what + " already exists", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &atsgate.Error{Code: atsgate.EUNAVAILABLE, Message: "the request was cancelled", Err: err}
+	default:
+		return atsgate.Internal(fmt.Errorf("%s: %w", what, err))
+	}
+}
+
+// Money is stored as integer minor units.
+func toMinor(d decimal.Decimal) int64 { return d.Shift(atsgate.MoneyScale).IntPart() }
+
+func fromMinor(m int64) decimal.Decimal { return decimal.New(m, -atsgate.MoneyScale) }
+
+func nullFromMinor(m *int64) decimal.NullDecimal {
+	if m == nil {
+		return decimal.NullDecimal{}
+	}
+	return decimal.NewNullDecimal(fromMinor(*m))
+}
+
+func nullToMinor(d decimal.NullDecimal) *int64 {
+	if !d.Valid {
+		return nil
+	}
+	m := toMinor(d.Decimal)
+	return &m
+}
+
+func (s *Store) location(name string) *time.Location {
+	if loc, ok := s.locations.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	s.locations.Store(name, loc)
+	return loc
+}
+
+func timeOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
