@@ -432,9 +432,9 @@ func (s *Store) Keys(ctx context.Context, employerID int64) ([]atsgate.APIKey, e
 
 // authRow is the one-query join behind Authenticate.
 type authRow struct {
-	KeyID     int64
-	KeyPrefix string
-	employerRow
+	KeyID       int64
+	KeyPrefix   string
+	Employer    employerRow `gorm:"embedded"`
 	CID         int64
 	CCode       string
 	CName       string
@@ -462,16 +462,15 @@ WHERE k.hash = ? AND k.revoked_at IS NULL`, keyHash).Scan(&r).Error
 	if err != nil {
 		return nil, translate(err, "api key")
 	}
-	if r.KeyID == 0 || !r.Active {
+	if r.KeyID == 0 || !r.Employer.Active {
 		return nil, atsgate.Errorf(atsgate.EUNAUTHORIZED, "the API key is not valid")
 	}
 	c := countryRow{ID: r.CID, Code: r.CCode, Name: r.CName, Currency: r.CCurrency, TimeZone: r.CTimeZone,
 		PriceMinor: r.CPriceMinor, PublicURL: r.CPublicURL}
 	return &atsgate.Principal{
-		Employer:  *employerFromRow(&r.employerRow),
+		Employer:  *employerFromRow(&r.Employer),
 		Country:   *s.countryFromRow(&c, nil),
 		KeyID:     r.KeyID,
 		KeyPrefix: r.KeyPrefix,
 	}, nil
 }
-

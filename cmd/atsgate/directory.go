@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/store"
+)
+
+// countryJSON is the --json form of a country.
+type countryJSON struct {
+	ID        int64    `json:"id"`
+	Code      string   `json:"code"`
+	Name      string   `json:"name"`
+	Hosts     []string `json:"hosts"`
+	Currency  string   `json:"currency"`
+	TimeZone  string   `json:"time_zone"`
+	Price     string   `json:"price"`
+	PublicURL string   `json:"public_url"`
+}
+
+func countryOut(c *atsgate.Country) countryJSON {
+	return countryJSON{c.ID, c.Code, c.Name, c.Hosts, c.Currency, c.TimeZone, c.Price.StringFixed(2), c.PublicURL}
+}
+
+func cmdCountryAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	var hosts stringsFlag
+	code := fs.String("code", "", "two-letter country code")
+	name := fs.String("name", "", "country name")
+	fs.Var(&hosts, "host", "host name of the country site (repeatable)")
+	currency := fs.String("currency", "", "ISO 4217 currency code")
+	tz := fs.String("timezone", "", "IANA time zone")
+	price := fs.String("price", "", "default price of a job")
+	publicURL := fs.String("public-url", "", "base URL of the public site (default https://<first host>)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "code", "name", "host", "currency", "timezone", "price"); err != nil {
+		return err
+	}
+	p, err := atsgate.ParseAmount(*price)
+	if err != nil {
+		return fmt.Errorf("--price: %w", err)
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := st.CreateCountry(ctx, atsgate.Country{Code: *code, Name: *name, Hosts: hosts, Currency: *currency,
+		TimeZone: *tz, Price: p, PublicURL: *publicURL})
+	if err != nil {
+		return cliError(err)
+	}
+	return e.print(countryOut(c), func(w io.Writer) {
+		fmt.Fprintf(w, "country %s (%s) added: id %d, hosts %s, price %s %s, public URL %s\n",
+			c.Code, c.Name, c.ID, strings.Join(c.Hosts, ", "), c.Price.StringFixed(2), c.Currency, c.PublicURL)
+	})
+}
+
+func cmdCountryList(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.Countries(ctx)
+	if err != nil {
+		return cliError(err)
+	}
+	out := make([]countryJSON, len(list))
+	for i := range list {
+		out[i] = countryOut(&list[i])
+	}
+	return e.print(out, func(w io.Writer) {
+		fmt.Fprintln(w, "ID\tCODE\tNAME\tCURRENCY\tPRICE\tTIME ZONE\tHOSTS\tPUBLIC URL")
+		for _, c := range out {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Code, c.Name, c.Currency, c.Price, c.TimeZone, strings.Join(c.Hosts, ","), c.PublicURL)
+		}
+	})
+}
+
+// employerJSON is the --json form of an employer.
+type employerJSON struct {
+	ID              int64   `json:"id"`
+	Country         string  `json:"country"`
+	Name            string  `json:"name"`
+	Code            string  `json:"code"`
+	Price           *string `json:"price"`
+	JobPrice        string  `json:"job_price"`
+	AutoPublish     bool    `json:"auto_publish"`
+	MinMonthlySpend *string `json:"min_monthly_spend"`
+	CommitmentStart string  `json:"commitment_start"`
+	Active          bool    `json:"active"`
+	Balance         string  `json:"balance"`
+	Currency        string  `json:"currency"`
+}
+
+func employerOut(emp *atsgate.Employer, c *atsgate.Country, balance atsgate.Money) employerJSON {
+	out := employerJSON{ID: emp.ID, Country: c.Code, Name: emp.Name, Code: emp.Code,
+		JobPrice: emp.JobPrice(c).StringFixed(2), AutoPublish: emp.AutoPublish, CommitmentStart: emp.CommitmentStart,
+		Active: emp.Active, Balance: balance.Amount.StringFixed(2), Currency: balance.Currency}
+	if emp.Price.Valid {
+		p := emp.Price.Decimal.StringFixed(2)
+		out.Price = &p
+	}
+	if emp.MinMonthlySpend.Valid {
+		m := emp.MinMonthlySpend.Decimal.StringFixed(2)
+		out.MinMonthlySpend = &m
+	}
+	return out
+}
+
+func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	country := fs.String("country", "", "country code or ID")
+	var in store.EmployerInput
+	fs.StringVar(&in.Name, "name", "", "employer name")
+	fs.StringVar(&in.Code, "code", "", "short code used in ERP job IDs (default: from the name)")
+	fs.StringVar(&in.Price, "price", "", "per-job price override (default: the country's)")
+	fs.BoolVar(&in.AutoPublish, "auto-publish", false, "publish jobs without review")
+	fs.StringVar(&in.MinMonthlySpend, "min-monthly-spend", "", "committed minimum spend per month")
+	fs.StringVar(&in.CommitmentStart, "commitment-start", "", "first month of the commitment, YYYY-MM")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "country", "name"); err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := st.Country(ctx, *country)
+	if err != nil {
+		return cliError(err)
+	}
+	in.CountryID = c.ID
+	emp, err := st.CreateEmployer(ctx, in)
+	if err != nil {
+		return cliError(err)
+	}
+	out := employerOut(emp, c, atsgate.Money{Currency: c.Currency})
+	return e.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "employer %d %q (%s) added in %s; job price %s %s; next: atsgate key issue --employer %d\n",
+			emp.ID, emp.Name, emp.Code, c.Code, out.JobPrice, c.Currency, emp.ID)
+	})
+}
+
+func cmdEmployerList(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	country := fs.String("country", "", "only this country (code or ID)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	countries, err := st.Countries(ctx)
+	if err != nil {
+		return cliError(err)
+	}
+	byID := map[int64]*atsgate.Country{}
+	for i := range countries {
+		byID[countries[i].ID] = &countries[i]
+	}
+	var countryID int64
+	if *country != "" {
+		c, err := st.Country(ctx, *country)
+		if err != nil {
+			return cliError(err)
+		}
+		countryID = c.ID
+	}
+	emps, err := st.Employers(ctx, countryID)
+	if err != nil {
+		return cliError(err)
+	}
+	ids := make([]int64, len(emps))
+	for i := range emps {
+		ids[i] = emps[i].ID
+	}
+	balances, err := st.Balances(ctx, ids)
+	if err != nil {
+		return cliError(err)
+	}
+	out := make([]employerJSON, len(emps))
+	for i := range emps {
+		out[i] = employerOut(&emps[i], byID[emps[i].CountryID], balances[emps[i].ID])
+	}
+	return e.print(out, func(w io.Writer) {
+		fmt.Fprintln(w, "ID\tCOUNTRY\tCODE\tNAME\tJOB PRICE\tAUTO-PUBLISH\tMIN SPEND\tBALANCE")
+		for _, o := range out {
+			min := "-"
+			if o.MinMonthlySpend != nil {
+				min = *o.MinMonthlySpend + " from " + o.CommitmentStart
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\t%s\t%s %s\n", o.ID, o.Country, o.Code, o.Name, o.JobPrice, o.AutoPublish, min, o.Balance, o.Currency)
+		}
+	})
+}
+
+// keyJSON is the --json form of an issued key.
+type keyJSON struct {
+	EmployerID int64     `json:"employer_id"`
+	Key        string    `json:"key"`
+	Prefix     string    `json:"prefix"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func employerFlag(fs *flag.FlagSet) *string {
+	return fs.String("employer", "", "employer ID")
+}
+
+func issueKey(ctx context.Context, e *env, fs *flag.FlagSet, args []string, rotate bool) error {
+	emp := employerFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := parseID("employer", *emp)
+	if err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	plain, key, err := st.IssueKey(ctx, id, rotate)
+	if err != nil {
+		return cliError(err)
+	}
+	return e.print(keyJSON{id, plain, key.Prefix, key.CreatedAt}, func(w io.Writer) {
+		fmt.Fprintf(w, "API key for employer %d (shown once; any previous key no longer works):\n%s\n", id, plain)
+	})
+}
+
+func cmdKeyIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	return issueKey(ctx, e, fs, args, false)
+}
+
+func cmdKeyRotate(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	return issueKey(ctx, e, fs, args, true)
+}
+
+func cmdKeyDisable(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	emp := employerFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := parseID("employer", *emp)
+	if err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.DisableKey(ctx, id); err != nil {
+		return cliError(err)
+	}
+	return e.print(map[string]any{"employer_id": id, "disabled": true}, func(w io.Writer) {
+		fmt.Fprintf(w, "the API key of employer %d is disabled\n", id)
+	})
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// entryJSON is the --json form of a ledger entry.
+type entryJSON struct {
+	ID           int64     `json:"id"`
+	Kind         string    `json:"kind"`
+	Amount       string    `json:"amount"`
+	BalanceAfter string    `json:"balance_after"`
+	JobID        int64     `json:"job_id,omitempty"`
+	Period       string    `json:"period,omitempty"`
+	Actor        string    `json:"actor"`
+	Note         string    `json:"note"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func entryOut(le *atsgate.LedgerEntry) entryJSON {
+	return entryJSON{le.ID, string(le.Kind), le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2),
+		le.JobID, le.Period, le.Actor, le.Note, le.CreatedAt}
+}
+
+func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust bool) error {
+	emp := employerFlag(fs)
+	amount := fs.String("amount", "", "amount, e.g. 500 or -20.50")
+	note := fs.String("note", "", "what the money is (required for an adjustment)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "employer", "amount"); err != nil {
+		return err
+	}
+	id, err := parseID("employer", *emp)
+	if err != nil {
+		return err
+	}
+	a, err := atsgate.ParseAmount(*amount)
+	if err != nil {
+		return fmt.Errorf("--amount: %w", err)
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var le *atsgate.LedgerEntry
+	if adjust {
+		le, err = st.Adjust(ctx, id, a, e.actor(), *note)
+	} else {
+		le, err = st.TopUp(ctx, id, a, e.actor(), *note)
+	}
+	if err != nil {
+		return cliError(err)
+	}
+	return e.print(entryOut(le), func(w io.Writer) {
+		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, le.Amount.StringFixed(2), id, le.BalanceAfter.StringFixed(2))
+	})
+}
+
+func cmdWalletTopup(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	return post(ctx, e, fs, args, false)
+}
+
+func cmdWalletAdjust(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	return post(ctx, e, fs, args, true)
+}
+
+// statementJSON is the --json form of wallet show.
+type statementJSON struct {
+	EmployerID     int64             `json:"employer_id"`
+	Currency       string            `json:"currency"`
+	Balance        string            `json:"balance"`
+	From           string            `json:"from,omitempty"`
+	To             string            `json:"to,omitempty"`
+	OpeningBalance string            `json:"opening_balance"`
+	ClosingBalance string            `json:"closing_balance"`
+	Totals         map[string]string `json:"totals"`
+	Entries        []entryJSON       `json:"entries"`
+}
+
+func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	emp := employerFlag(fs)
+	from := fs.String("from", "", "first day, YYYY-MM-DD (in the employer's country time zone)")
+	to := fs.String("to", "", "day after the last, YYYY-MM-DD")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := parseID("employer", *emp)
+	if err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	employer, err := st.Employer(ctx, id)
+	if err != nil {
+		return cliError(err)
+	}
+	country, err := st.Country(ctx, fmt.Sprint(employer.CountryID))
+	if err != nil {
+		return cliError(err)
+	}
+	day := func(name, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.ParseInLocation(atsgate.DateLayout, v, country.Location)
+		if err != nil {
+			return t, fmt.Errorf("--%s must be a date such as 2026-10-01", name)
+		}
+		return t, nil
+	}
+	f, err := day("from", *from)
+	if err != nil {
+		return err
+	}
+	t, err := day("to", *to)
+	if err != nil {
+		return err
+	}
+	s, err := st.Statement(ctx, id, f, t)
+	if err != nil {
+		return cliError(err)
+	}
+	out := statementJSON{EmployerID: id, Currency: s.Currency, Balance: s.Balance.StringFixed(2), From: *from, To: *to,
+		OpeningBalance: s.OpeningBalance.StringFixed(2), ClosingBalance: s.ClosingBalance.StringFixed(2),
+		Totals: map[string]string{}, Entries: make([]entryJSON, len(s.Entries))}
+	for k, v := range s.Totals {
+		out.Totals[string(k)] = v.StringFixed(2)
+	}
+	for i := range s.Entries {
+		out.Entries[i] = entryOut(&s.Entries[i])
+	}
+	return e.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "employer %d %q: balance %s %s\n", id, employer.Name, out.Balance, s.Currency)
+		if *from != "" || *to != "" {
+			fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, out.OpeningBalance, out.ClosingBalance)
+		}
+		fmt.Fprintln(w, "ID\tTIME\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE")
+		for _, le := range s.Entries {
+			job := ""
+			if le.JobID != 0 {
+				job = fmt.Sprint(le.JobID)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ID, country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
+				le.Kind, le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2), job, le.Actor, le.Note)
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/atsgate/atsgate/config"
+	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/web"
+)
+
+func cmdMigrate(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	return e.print(map[string]any{"migrated": true, "dialect": st.Dialect()}, func(w io.Writer) {
+		fmt.Fprintf(w, "%s database is up to date\n", st.Dialect())
+	})
+}
+
+// cmdServe wires the server in order: configuration, logger, database,
+// services, HTTP; then serves until ctx ends and drains.
+func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, log := e.cfg, e.logger
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.Env == "dev" {
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if cfg.Env == "dev" && st.Dialect() == store.SQLite {
+		if err := seedDev(ctx, e, st, ln.Addr()); err != nil {
+			ln.Close()
+			return fmt.Errorf("seed development data: %w", err)
+		}
+	}
+	public := &http.Server{
+		Handler: web.NewPublic(web.Deps{
+			Directory:      st,
+			Jobs:           st,
+			Taxonomy:       config.Taxonomy,
+			Logger:         log,
+			Now:            time.Now,
+			TrustedProxies: cfg.TrustedProxies,
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          nil,
+	}
+	log.Info("atsgate serving", "addr", ln.Addr().String(), "database", st.Dialect(), "env", cfg.Env)
+	errc := make(chan error, 1)
+	go func() { errc <- public.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := public.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// seedDev fills an empty embedded database with the development countries
+// and a demo employer with money, and prints a key and a curl line that
+// works as printed. It does nothing on a database that has countries.
+func seedDev(ctx context.Context, e *env, st *store.Store, addr net.Addr) error {
+	empty, err := st.Empty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	seeds, err := config.DevCountries()
+	if err != nil {
+		return err
+	}
+	port := "8080"
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		port = fmt.Sprint(ta.Port)
+	}
+	var ng *atsgate.Country
+	for _, s := range seeds {
+		price, err := atsgate.ParseAmount(s.Price)
+		if err != nil {
+			return fmt.Errorf("country %s: %w", s.Code, err)
+		}
+		c, err := st.CreateCountry(ctx, atsgate.Country{Code: s.Code, Name: s.Name, Hosts: s.Hosts, Currency: s.Currency,
+			TimeZone: s.TimeZone, Price: price, PublicURL: fmt.Sprintf("http://%s:%s", s.Hosts[0], port)})
+		if err != nil {
+			return err
+		}
+		if c.Code == "ng" || ng == nil {
+			ng = c
+		}
+	}
+	emp, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: ng.ID, Name: "Demo Employer Ltd", Code: "DEMO"})
+	if err != nil {
+		return err
+	}
+	if _, err := st.TopUp(ctx, emp.ID, ng.Price.Mul(decimal.NewFromInt(100)), "seed", "development credit: 100 jobs"); err != nil {
+		return err
+	}
+	key, _, err := st.IssueKey(ctx, emp.ID, false)
+	if err != nil {
+		return err
+	}
+	deadline := ng.Local(time.Now()).AddDate(0, 1, 0).Format(atsgate.DateLayout)
+	fmt.Fprintf(e.stdout, `
+atsgate: a fresh development database was created (%s).
+  Countries: ng, gh, ke, za on ng.localhost, gh.localhost, ke.localhost, za.localhost
+  Demo employer: #%d %q in %s, wallet %s %s (100 jobs)
+  Its API key (shown once; "atsgate key rotate --employer %d" makes a new one):
+
+    %s
+
+Create a job:
+
+  curl -i -X POST http://127.0.0.1:%s/api/ats/jobs \
+    -H 'Host: %s' \
+    -H 'Authorization: Bearer %s' \
+    -H 'Content-Type: application/json' \
+    -d '{"external_id":"DEMO-1","title":"Backend Engineer","description":"<p>Build our job API.</p>","deadline":"%s","apply_url":"https://example.com/apply/1"}'
+
+`, e.cfg.DatabaseURL, emp.ID, emp.Name, ng.Code, ng.Price.Mul(decimal.NewFromInt(100)).StringFixed(2), ng.Currency,
+		emp.ID, key, port, ng.Hosts[0], key, deadline)
+	return nil
+}

@@ -1,0 +1,54 @@
+// Package web is atsgate's HTTP layer and the only package that imports
+// echo: the ATS API on the public listener, with its middleware. Every route
+// is in routes.go. Handlers decode, call a domain interface and encode;
+// they return errors and one handler turns them into responses.
+package web
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// MaxBodyBytes is the largest request body accepted (1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// Deps is what the HTTP layer needs from the rest of the program.
+type Deps struct {
+	Directory atsgate.Directory
+	Jobs      atsgate.Jobs
+	// Taxonomy returns a country's reference data by code.
+	Taxonomy func(countryCode string) *atsgate.Taxonomy
+	Logger   *slog.Logger
+	Now      atsgate.Clock
+	// TrustedProxies are the peers whose X-Forwarded-* headers are believed.
+	TrustedProxies []*net.IPNet
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+}
+
+// NewPublic returns the handler of the public listener.
+func NewPublic(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{Deps: d}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = s.extractIP
+	s.publicRoutes(e)
+	return e
+}
