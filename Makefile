@@ -1,0 +1,42 @@
+# atsgate — two commands matter on a fresh machine:
+#   make run   build and serve on the embedded database (needs only Go)
+#   make test  every test, against real PostgreSQL and Redis
+
+GO      ?= go
+BIN     := bin/atsgate
+PKGS    := ./...
+
+.PHONY: run build test test-short vet fmt fuzz bench load clean
+
+run: build
+	./$(BIN) serve
+
+build:
+	$(GO) build -o $(BIN) ./cmd/atsgate
+
+# CI=true turns "PostgreSQL/Redis missing" from a loud skip into a failure.
+test: vet
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+vet:
+	@unformatted=$$(gofmt -l cmd internal config migrations pkg 2>/dev/null); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w cmd internal config migrations pkg
+
+# Run each fuzzer for a while; new interesting inputs land in testdata/fuzz.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeJob -fuzztime=$(FUZZTIME) ./internal/ats/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeExternalID -fuzztime=$(FUZZTIME) ./internal/ats/
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+clean:
+	rm -rf bin var
