@@ -1,0 +1,53 @@
+package atsgate
+
+import (
+	"context"
+	"time"
+)
+
+// LogEntry is one API request as the integration log keeps it. Bodies are
+// cut to MaxLoggedBody bytes; the key appears only as its prefix.
+type LogEntry struct {
+	ID           int64
+	Time         time.Time
+	CountryID    int64 // 0 when the host named no country
+	EmployerID   int64 // 0 when authentication failed
+	KeyPrefix    string
+	Dialect      string // DialectATS or DialectERP
+	Operation    string // create, update, close, get, list, taxonomy, …
+	ExternalID   string
+	Status       int
+	ErrorCode    string
+	Duration     time.Duration
+	ClientIP     string
+	RequestID    string
+	Method       string
+	Path         string
+	RequestBody  string
+	ResponseBody string
+}
+
+// MaxLoggedBody is how much of each body the integration log keeps.
+const MaxLoggedBody = 16 << 10
+
+// LogFilter selects integration log entries, newest first.
+type LogFilter struct {
+	EmployerID  int64
+	Operation   string
+	Status      int // exact status; 0 for any
+	StatusClass int // 4 for 4xx, 5 for 5xx; 0 for any
+	Since       time.Time
+	Until       time.Time
+	BeforeID    int64 // keyset: entries with a smaller ID
+	Limit       int
+}
+
+// IntegrationLog stores and reads the integration log.
+type IntegrationLog interface {
+	// AppendLogs writes a batch of entries.
+	AppendLogs(ctx context.Context, entries []LogEntry) error
+	// Logs returns entries matching f, newest first.
+	Logs(ctx context.Context, f LogFilter) ([]LogEntry, error)
+	// PurgeLogs deletes entries older than before and returns how many.
+	PurgeLogs(ctx context.Context, before time.Time) (int64, error)
+}
