@@ -62,41 +62,68 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 			return fmt.Errorf("seed development data: %w", err)
 		}
 	}
-	public := &http.Server{
-		Handler: web.NewPublic(web.Deps{
-			Directory:      st,
-			Jobs:           st,
-			Taxonomy:       config.Taxonomy,
-			Logger:         log,
-			Now:            time.Now,
-			TrustedProxies: cfg.TrustedProxies,
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          nil,
+	deps := web.Deps{
+		Directory:      st,
+		Jobs:           st,
+		Taxonomy:       config.Taxonomy,
+		Logger:         log,
+		Now:            time.Now,
+		TrustedProxies: cfg.TrustedProxies,
 	}
-	log.Info("atsgate serving", "addr", ln.Addr().String(), "database", st.Dialect(), "env", cfg.Env)
-	errc := make(chan error, 1)
-	go func() { errc <- public.Serve(ln) }()
+	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.AdminAddr, err)
+	}
+	servers := []*http.Server{newHTTPServer(web.NewPublic(deps)), newHTTPServer(web.NewAdmin(deps))}
+	listeners := []net.Listener{ln, adminLn}
+	log.Info("atsgate serving", "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(),
+		"database", st.Dialect(), "env", cfg.Env)
+	errc := make(chan error, len(servers))
+	for i := range servers {
+		go func(i int) { errc <- servers[i].Serve(listeners[i]) }(i)
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := public.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var shutdownErr error
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			shutdownErr = fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && shutdownErr == nil {
+			shutdownErr = err
+		}
+	}
+	if shutdownErr != nil {
+		return shutdownErr
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newHTTPServer sets the timeouts that keep slow or idle clients from
+// holding connections: a client must send its headers within 5 s and its
+// body within 30 s, and headers are capped at 32 KiB.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
 }
 
 // seedDev fills an empty embedded database with the development countries

@@ -13,3 +13,8 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	jobs.Any("/jobs", s.atsJobs)
 	jobs.Any("/jobs.php", s.atsJobs)
 }
+
+// adminRoutes is the whole surface of the back-office listener.
+func (s *Server) adminRoutes(e *echo.Echo) {
+	e.GET("/healthz", s.healthz)
+}

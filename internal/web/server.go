@@ -52,3 +52,22 @@ func NewPublic(d Deps) http.Handler {
 	s.publicRoutes(e)
 	return e
 }
+
+// NewAdmin returns the handler of the back-office listener, which must
+// never be reachable on the public one.
+func NewAdmin(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{Deps: d}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	s.adminRoutes(e)
+	return e
+}
