@@ -380,7 +380,7 @@ func TestHostileInputs(t *testing.T) {
 		"/api/ats/jobs?state=pending_review%27%20OR%201=1",
 		"/api/ats/jobs?cursor=%00",
 		"/api/ats/jobs?cursor=" + strings.Repeat("A", 5000),
-		"/api/ats/jobs?cursor=djE6LTE", // "v1:-1"
+		"/api/ats/jobs?cursor=djE6LTE",                          // "v1:-1"
 		"/api/ats/jobs?cursor=djE6OTk5OTk5OTk5OTk5OTk5OTk5OTk5", // "v1:99999999999999999999"
 		"/api/ats/jobs?cursor=djE6MA",                           // "v1:0"
 		"/api/ats/jobs?cursor=%FF",
