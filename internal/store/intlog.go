@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+type logRow struct {
+	ID           int64 `gorm:"primaryKey"`
+	CreatedAt    time.Time
+	CountryID    int64
+	EmployerID   int64
+	KeyPrefix    string
+	Dialect      string
+	Operation    string
+	ExternalID   string
+	Status       int
+	ErrorCode    string
+	DurationUS   int64 `gorm:"column:duration_us"`
+	ClientIP     string
+	RequestID    string
+	Method       string
+	Path         string
+	RequestBody  string
+	ResponseBody string
+}
+
+func (logRow) TableName() string { return "integration_logs" }
+
+func logFromRow(r *logRow) atsgate.LogEntry {
+	return atsgate.LogEntry{
+		ID: r.ID, Time: r.CreatedAt.UTC(), CountryID: r.CountryID, EmployerID: r.EmployerID,
+		KeyPrefix: r.KeyPrefix, Dialect: r.Dialect, Operation: r.Operation, ExternalID: r.ExternalID,
+		Status: r.Status, ErrorCode: r.ErrorCode, Duration: time.Duration(r.DurationUS) * time.Microsecond,
+		ClientIP: r.ClientIP, RequestID: r.RequestID, Method: r.Method, Path: r.Path,
+		RequestBody: r.RequestBody, ResponseBody: r.ResponseBody,
+	}
+}
+
+// Log listing bounds.
+const (
+	defaultLogLimit = 50
+	maxLogLimit     = 1000
+	// logBatchRows keeps one INSERT well under the bind-parameter limits of
+	// both databases (16 columns × 500 rows = 8000 parameters).
+	logBatchRows = 500
+	// purgeChunk bounds how many rows one DELETE removes, so a large purge
+	// never holds one long transaction.
+	purgeChunk = 5000
+)
+
+// AppendLogs implements atsgate.IntegrationLog: the whole batch is one
+// multi-row INSERT (or a few, for very large batches). Entries without a
+// time get the store's clock.
+func (s *Store) AppendLogs(ctx context.Context, entries []atsgate.LogEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	now := s.now().UTC()
+	rows := make([]logRow, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		t := e.Time.UTC()
+		if e.Time.IsZero() {
+			t = now
+		}
+		rows[i] = logRow{
+			CreatedAt: t, CountryID: e.CountryID, EmployerID: e.EmployerID, KeyPrefix: e.KeyPrefix,
+			Dialect: e.Dialect, Operation: e.Operation, ExternalID: e.ExternalID, Status: e.Status,
+			ErrorCode: e.ErrorCode, DurationUS: e.Duration.Microseconds(), ClientIP: e.ClientIP,
+			RequestID: e.RequestID, Method: e.Method, Path: e.Path,
+			RequestBody: e.RequestBody, ResponseBody: e.ResponseBody,
+		}
+	}
+	if err := s.db.WithContext(ctx).CreateInBatches(rows, logBatchRows).Error; err != nil {
+		return translate(err, fmt.Sprintf("append %d integration log entries", len(rows)))
+	}
+	for i := range rows {
+		entries[i].ID = rows[i].ID
+	}
+	return nil
+}
+
+// Logs implements atsgate.IntegrationLog: entries matching f, newest first
+// (by id, which follows insertion order). f.Limit defaults to 50 and is
+// capped at 1000; f.BeforeID pages on from the last entry of a page.
+func (s *Store) Logs(ctx context.Context, f atsgate.LogFilter) ([]atsgate.LogEntry, error) {
+	q := s.db.WithContext(ctx).Model(&logRow{})
+	if f.EmployerID != 0 {
+		q = q.Where("employer_id = ?", f.EmployerID)
+	}
+	if f.Operation != "" {
+		q = q.Where("operation = ?", f.Operation)
+	}
+	switch {
+	case f.Status != 0:
+		q = q.Where("status = ?", f.Status)
+	case f.StatusClass != 0:
+		q = q.Where("status >= ? AND status < ?", f.StatusClass*100, f.StatusClass*100+100)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("created_at < ?", f.Until.UTC())
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultLogLimit
+	}
+	limit = min(limit, maxLogLimit)
+	var rows []logRow
+	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, translate(err, "list integration log")
+	}
+	out := make([]atsgate.LogEntry, len(rows))
+	for i := range rows {
+		out[i] = logFromRow(&rows[i])
+	}
+	return out, nil
+}
+
+// PurgeLogs implements atsgate.IntegrationLog. It deletes in chunks so a
+// backlog of millions of rows never becomes one long transaction.
+func (s *Store) PurgeLogs(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec(
+			`DELETE FROM integration_logs WHERE id IN (SELECT id FROM integration_logs WHERE created_at < ? ORDER BY id LIMIT ?)`,
+			before.UTC(), purgeChunk)
+		if res.Error != nil {
+			return total, translate(res.Error, "purge integration log")
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < purgeChunk {
+			return total, nil
+		}
+	}
+}
+
+var _ atsgate.IntegrationLog = (*Store)(nil)
