@@ -32,9 +32,12 @@ func (s *Server) atsJobs(c echo.Context) error {
 		return s.listJobs(c)
 	}
 	c.Response().Header().Set("Allow", atsAllow)
+	what := c.Request().Method
+	if action != "" {
+		what += " ?action=" + action
+	}
 	return atsgate.Errorf(atsgate.EMETHOD,
-		"%s with action %q is not an operation of this endpoint; use POST (create), PUT (update), POST ?action=close, or GET",
-		c.Request().Method, action)
+		"%s is not an operation of this endpoint; use POST (create), PUT (update), POST ?action=close (close) or GET (get, list)", what)
 }
 
 // readBody reads at most MaxBodyBytes, chunked or not.
