@@ -53,6 +53,7 @@ func commands() map[string]command {
 		"review list":       {usage: "review list [--country gh]", run: cmdReviewList},
 		"review approve":    {usage: "review approve (--job ID | --employer ID --external-id X)", run: cmdReviewApprove},
 		"review disapprove": {usage: "review disapprove (--job ID | --employer ID --external-id X) --reason TEXT", run: cmdReviewDisapprove},
+		"admin token issue": {usage: "admin token issue --role operator|reviewer|finance [--name NAME]", run: cmdAdminTokenIssue},
 	}
 }
 
@@ -63,9 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usage(stdout, cmds)
 		return nil
 	}
+	// Command names are one to three words ("serve", "key issue",
+	// "admin token issue"): take words until one names a command.
 	name, rest := args[1], args[2:]
-	if _, ok := cmds[name]; !ok && len(rest) > 0 {
-		name, rest = args[1]+" "+args[2], args[3:]
+	for _, ok := cmds[name]; !ok && len(rest) > 0 && strings.Count(name, " ") < 2; _, ok = cmds[name] {
+		name, rest = name+" "+rest[0], rest[1:]
 	}
 	cmd, ok := cmds[name]
 	if !ok {
