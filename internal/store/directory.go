@@ -127,6 +127,8 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 	}
 	if c.Price.IsNegative() {
 		fields["price"] = "must not be negative"
+	} else if !c.Price.Equal(c.Price.Truncate(atsgate.MoneyScale)) {
+		fields["price"] = "must have at most two decimals" // refused, not rounded (atsgate.MoneyScale)
 	}
 	if len(c.Hosts) == 0 {
 		fields["host"] = "at least one host is required"

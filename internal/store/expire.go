@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// expireBatch is how many jobs one expiry transaction handles.
+const expireBatch = 500
+
+// ExpireJobs moves every published job whose deadline has passed to
+// expired, with a job event by "system", and returns how many it moved. A
+// deadline is a calendar day in the job's country: the job stays published
+// through that whole day and expires from midnight, local time, after it.
+//
+// Each batch is one conditional UPDATE (… WHERE state = 'published'), so
+// instances running it at once expire each job once and record one event.
+func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
+	var countries []countryRow
+	if err := s.db.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error; err != nil {
+		return 0, translate(err, "countries")
+	}
+	now := s.now().UTC()
+	total := 0
+	for _, c := range countries {
+		today := now.In(s.location(c.TimeZone)).Format(atsgate.DateLayout)
+		for {
+			var ids []int64
+			err := s.db.WithContext(ctx).Model(&jobRow{}).
+				Where("state = ? AND country_id = ? AND deadline <> '' AND deadline < ?", string(atsgate.StatePublished), c.ID, today).
+				Order("id").Limit(expireBatch).Pluck("id", &ids).Error
+			if err != nil {
+				return total, translate(err, "jobs past their deadline")
+			}
+			if len(ids) == 0 {
+				break
+			}
+			n, err := s.expire(ctx, ids, now)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if len(ids) < expireBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// expire moves the jobs among ids that are still published to expired.
+func (s *Store) expire(ctx context.Context, ids []int64, now time.Time) (int, error) {
+	var done []int64
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		done = nil
+		if err := tx.Raw(`UPDATE jobs SET state = ?, closed_at = ?, updated_at = ?
+WHERE id IN ? AND state = ? RETURNING id`,
+			string(atsgate.StateExpired), now, now, ids, string(atsgate.StatePublished)).Scan(&done).Error; err != nil {
+			return err
+		}
+		if len(done) == 0 {
+			return nil
+		}
+		events := make([]eventRow, len(done))
+		for i, id := range done {
+			events[i] = eventRow{JobID: id, FromState: string(atsgate.StatePublished), ToState: string(atsgate.StateExpired),
+				Actor: "system", Reason: "deadline passed", CreatedAt: now}
+		}
+		return tx.Create(&events).Error
+	})
+	if err != nil {
+		return 0, translate(err, "expire jobs")
+	}
+	return len(done), nil
+}
