@@ -1,0 +1,123 @@
+package atsgate
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// ReconcileStatus says what the monthly minimum-spend reconciliation did,
+// or would do, for one employer and month.
+type ReconcileStatus string
+
+// Reconciliation statuses. Reconcile reports the first five; the read-only
+// report uses ReconcileDebited, ReconcileMet, ReconcilePending, ReconcileOpen
+// and ReconcileSkippedBeforeCommitment.
+const (
+	// ReconcileDebited: spend fell short and the shortfall was (or, in a
+	// report, has been) debited as one minimum_spend entry.
+	ReconcileDebited ReconcileStatus = "debited"
+	// ReconcileAlreadyReconciled: an earlier or concurrent run posted this
+	// month's entry; this run changed nothing.
+	ReconcileAlreadyReconciled ReconcileStatus = "already_reconciled"
+	// ReconcileMet: spend reached the minimum; nothing is owed.
+	ReconcileMet ReconcileStatus = "met"
+	// ReconcileSkippedUnfinished: the month has not ended yet in the
+	// employer's country time zone.
+	ReconcileSkippedUnfinished ReconcileStatus = "skipped_unfinished"
+	// ReconcileSkippedBeforeCommitment: the month is before the employer's
+	// commitment start.
+	ReconcileSkippedBeforeCommitment ReconcileStatus = "skipped_before_commitment"
+	// ReconcilePending (report only): the month has ended with a shortfall
+	// that no run has debited yet; the next run will.
+	ReconcilePending ReconcileStatus = "pending"
+	// ReconcileOpen (report only): the month is still running; Spend is the
+	// spend so far.
+	ReconcileOpen ReconcileStatus = "open"
+)
+
+// Reconciliation is the minimum-spend table of one month: one line per
+// employer with a commitment.
+type Reconciliation struct {
+	Month string    // "2006-01"
+	At    time.Time // when it was run or read (store clock, UTC)
+	Lines []ReconciliationLine
+}
+
+// ReconciliationLine is one employer's month. Amounts are in Currency.
+type ReconciliationLine struct {
+	EmployerID   int64
+	EmployerName string
+	EmployerCode string
+	CountryID    int64
+	CountryCode  string
+	TimeZone     string
+	Currency     string
+	// From and To bound the month in the country's time zone, [From, To).
+	From, To time.Time
+	Minimum  decimal.Decimal
+	// Spend is the job charges minus the job refunds posted in the month.
+	// It can be negative when refunds of earlier months' jobs outweigh
+	// this month's charges.
+	Spend decimal.Decimal
+	// Shortfall is Minimum − Spend when positive, else zero.
+	Shortfall decimal.Decimal
+	Status    ReconcileStatus
+	// EntryID is the month's minimum_spend entry, when there is one; Debited
+	// is its amount as a positive number.
+	EntryID int64
+	Debited decimal.Decimal
+}
+
+// Reconciler runs and reports the monthly minimum-spend reconciliation.
+type Reconciler interface {
+	// Reconcile debits, once, the shortfall of every committed employer
+	// (or only employerID when not 0) for month ("2006-01") if that month
+	// has ended in the employer's country. Running it again, or from many
+	// instances at once, changes nothing. EINVALID for a malformed month or
+	// an employer without a commitment, ENOTFOUND for an unknown employer.
+	Reconcile(ctx context.Context, month string, employerID int64, actor string) (*Reconciliation, error)
+	// ReconciliationReport computes the same table without changing
+	// anything, for every committed employer (of countryID when not 0).
+	// EINVALID for a malformed month.
+	ReconciliationReport(ctx context.Context, month string, countryID int64) (*Reconciliation, error)
+}
+
+// ParseMonth checks a month such as "2026-10" and returns its bounds in
+// loc: the first instant of the month and of the next one.
+func ParseMonth(month string, loc *time.Location) (from, to time.Time, err error) {
+	t, err := time.Parse(MonthLayout, month)
+	if err != nil || len(month) != len(MonthLayout) || t.Year() < 2000 {
+		return time.Time{}, time.Time{}, Invalid(map[string]string{"month": "must be a month such as 2026-10"})
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	from = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+	return from, from.AddDate(0, 1, 0), nil
+}
+
+// Ledger invariants VerifyLedger checks, as Breach.Rule values.
+const (
+	// RuleBalanceSum: the wallet balance equals the sum of its entries.
+	RuleBalanceSum = "balance_equals_sum"
+	// RuleBalanceChain: each entry's balance-after is the previous entry's
+	// (zero before the first) plus its amount.
+	RuleBalanceChain = "balance_after_chains"
+	// RuleOneCharge: a job has at most one job_charge entry.
+	RuleOneCharge = "job_charged_once"
+	// RuleOneRefund: a job has at most one job_refund entry.
+	RuleOneRefund = "job_refunded_once"
+	// RuleChargeCovered: no job_charge left the balance negative.
+	RuleChargeCovered = "charge_never_overdraws"
+)
+
+// Breach is one broken ledger invariant.
+type Breach struct {
+	Rule       string // one of the Rule constants
+	EmployerID int64
+	EntryID    int64 // the offending entry, 0 for a wallet-level breach
+	JobID      int64 // for the per-job rules
+	Message    string
+}
