@@ -54,6 +54,8 @@ func commands() map[string]command {
 		"review approve":    {usage: "review approve (--job ID | --employer ID --external-id X)", run: cmdReviewApprove},
 		"review disapprove": {usage: "review disapprove (--job ID | --employer ID --external-id X) --reason TEXT", run: cmdReviewDisapprove},
 		"admin token issue": {usage: "admin token issue --role operator|reviewer|finance [--name NAME]", run: cmdAdminTokenIssue},
+		"reconcile":         {usage: "reconcile --month 2026-10 [--employer ID]", run: cmdReconcile},
+		"ledger verify":     {usage: "ledger verify [--employer ID]", run: cmdLedgerVerify},
 	}
 }
 

@@ -77,6 +77,8 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	}
 	servers := []*http.Server{newHTTPServer(web.NewPublic(deps)), newHTTPServer(web.NewAdmin(deps))}
 	listeners := []net.Listener{ln, adminLn}
+	stopSchedule := startSchedule(ctx, st, log) // expiry and minimum spend; see schedule.go
+	defer stopSchedule()
 	log.Info("atsgate serving", "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(),
 		"database", st.Dialect(), "env", cfg.Env)
 	errc := make(chan error, len(servers))
