@@ -195,3 +195,28 @@ func (s *Store) EmployerPage(ctx context.Context, countryID, afterID int64, limi
 }
 
 var _ atsgate.BackOffice = (*Store)(nil)
+
+// CountryBalances implements atsgate.BackOffice: one aggregate over the
+// wallets, never a walk over the employers.
+func (s *Store) CountryBalances(ctx context.Context) ([]atsgate.CountryBalance, error) {
+	var rows []struct {
+		CountryID int64
+		Currency  string
+		Employers int64
+		Minor     int64
+	}
+	err := s.db.WithContext(ctx).Raw(`
+SELECT e.country_id, w.currency, COUNT(*) AS employers, COALESCE(SUM(w.balance_minor), 0) AS minor
+FROM wallets w JOIN employers e ON e.id = w.employer_id
+GROUP BY e.country_id, w.currency
+ORDER BY e.country_id, w.currency`).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "country balances")
+	}
+	out := make([]atsgate.CountryBalance, len(rows))
+	for i, r := range rows {
+		out[i] = atsgate.CountryBalance{CountryID: r.CountryID, Employers: r.Employers,
+			Balance: atsgate.Money{Amount: fromMinor(r.Minor), Currency: r.Currency}}
+	}
+	return out, nil
+}

@@ -54,8 +54,8 @@ func newTestClock(t time.Time) *testClock {
 	return c
 }
 
-func (c *testClock) Now() time.Time     { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *testClock) Set(t time.Time)    { c.ns.Store(t.UnixNano()) }
+func (c *testClock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 func (c *testClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 var seq atomic.Int64
