@@ -1,0 +1,159 @@
+package ratelimit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Modes reported by Fallback.Mode.
+const (
+	// ModeRedis: decisions come from the shared Redis limiter.
+	ModeRedis = "redis"
+	// ModeDegraded: Redis is configured but failing; decisions come from
+	// the in-process limiter until the probe sees Redis work again.
+	ModeDegraded = "degraded"
+	// ModeLocal: no Redis is configured; the in-process limiter is the
+	// intended one.
+	ModeLocal = "local"
+)
+
+const (
+	// defaultProbeEvery is how often Run checks Redis: often enough to
+	// return to the shared limiter within a second or two of Redis
+	// coming back, rarely enough to cost Redis nothing.
+	defaultProbeEvery = time.Second
+	// probeTimeout bounds one probe, should the client have no timeouts
+	// of its own.
+	probeTimeout = time.Second
+)
+
+// Fallback uses Redis while it works and Local when it does not. On a
+// Redis error it answers that request from Local at once, marks itself
+// degraded, and stops calling Redis on the request path, so an outage
+// costs at most one fast failure per request in flight when it starts,
+// not a timeout on every request. Run probes Redis in the background and
+// switches back within about a second of it answering again.
+//
+// While Redis works, every request Redis allows is also counted in Local,
+// so on a switch to degraded this process already knows its own recent
+// traffic: a client that has just used its burst here cannot get a fresh
+// one from Local. While degraded the limit holds per process, not across
+// processes, and requests allowed then are not known to Redis afterwards.
+//
+// A Fallback with no Redis (nil primary) is simply Local, in mode "local".
+type Fallback struct {
+	primary    *Redis
+	local      *Local
+	logger     *slog.Logger
+	probeEvery time.Duration
+
+	degraded atomic.Bool
+	mu       sync.Mutex
+	lastErr  error
+}
+
+// NewFallback returns a limiter over primary (nil when no Redis is
+// configured) and local; logger (nil for none) hears about each switch
+// between Redis and the in-process limiter. Run must be running for a
+// degraded Fallback ever to return to Redis.
+func NewFallback(primary *Redis, local *Local, logger *slog.Logger) *Fallback {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Fallback{primary: primary, local: local, logger: logger, probeEvery: defaultProbeEvery}
+}
+
+// Allow implements Limiter. It returns an error only for invalid
+// arguments, or when ctx has ended before Redis answered (the caller has
+// gone; that says nothing about Redis). A Redis failure is never
+// returned: the request is answered from Local instead.
+func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time.Duration) (Decision, error) {
+	if err := validate(limit, window); err != nil {
+		return Decision{}, err
+	}
+	if f.primary == nil || f.degraded.Load() {
+		return f.local.Allow(ctx, key, limit, window)
+	}
+	d, err := f.primary.Allow(ctx, key, limit, window)
+	if err == nil {
+		if d.Allowed {
+			_, _ = f.local.Allow(ctx, key, limit, window) // shadow count; see type doc
+		}
+		return d, nil
+	}
+	if ctx.Err() != nil {
+		return Decision{}, ctx.Err()
+	}
+	f.fail(err)
+	return f.local.Allow(ctx, key, limit, window)
+}
+
+// fail records a Redis error and switches to degraded, logging once per
+// switch.
+func (f *Fallback) fail(err error) {
+	f.mu.Lock()
+	f.lastErr = err
+	f.mu.Unlock()
+	if f.degraded.CompareAndSwap(false, true) {
+		f.logger.Warn("rate limiter: Redis failed; using the in-process limiter until it answers again", "err", err)
+	}
+}
+
+// Run probes Redis every second until ctx ends: a failed probe switches
+// to degraded before any request has to find out, and a successful one
+// switches back. It returns at once when there is no Redis.
+func (f *Fallback) Run(ctx context.Context) {
+	if f.primary == nil {
+		return
+	}
+	tick := time.NewTicker(f.probeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		err := f.primary.probe(pctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			f.fail(err)
+		case f.degraded.CompareAndSwap(true, false):
+			f.logger.Info("rate limiter: Redis answers again; using the shared limiter")
+		}
+	}
+}
+
+// Mode reports which limiter answers requests: ModeRedis, ModeDegraded
+// or ModeLocal. It is meant for metrics and readiness details.
+func (f *Fallback) Mode() string {
+	switch {
+	case f.primary == nil:
+		return ModeLocal
+	case f.degraded.Load():
+		return ModeDegraded
+	}
+	return ModeRedis
+}
+
+// Degraded reports whether Redis is configured but not being used
+// because it failed.
+func (f *Fallback) Degraded() bool {
+	return f.primary != nil && f.degraded.Load()
+}
+
+// LastError returns the last Redis error seen, by a request or the
+// probe, or nil if there has been none. It is kept after recovery, for
+// readiness details.
+func (f *Fallback) LastError() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastErr
+}
