@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atsgate/atsgate/internal/dbtest"
+	"github.com/atsgate/atsgate/internal/store"
+)
+
+// TestCLIReconcileAndVerify runs "atsgate reconcile" and "atsgate ledger
+// verify" as an operator would, on a clean and then a broken ledger.
+func TestCLIReconcileAndVerify(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			vars := map[string]string{"DATABASE_URL": dbtest.URL(t, dialect), "USER": "ops"}
+			cli(t, vars, nil, "migrate")
+			cli(t, vars, nil, "country", "add", "--code", "ke", "--name", "Kenya", "--host", "ke.localhost",
+				"--currency", "KES", "--timezone", "Africa/Nairobi", "--price", "50")
+			var emp employerJSON
+			cli(t, vars, &emp, "employer", "add", "--country", "ke", "--name", "Acme", "--min-monthly-spend", "500",
+				"--commitment-start", "2020-01")
+			id := jsonID(emp.ID)
+			cli(t, vars, nil, "wallet", "topup", "--employer", id, "--amount", "100")
+
+			verify := func() (map[string]any, string, error) {
+				var stdout, stderr bytes.Buffer
+				err := run(ctx, []string{"atsgate", "ledger", "verify", "--json"}, envOf(vars), &stdout, &stderr)
+				var out map[string]any
+				if jerr := json.Unmarshal(stdout.Bytes(), &out); jerr != nil {
+					t.Fatalf("ledger verify output is not JSON: %v\n%s\nstderr: %s", jerr, stdout.String(), stderr.String())
+				}
+				return out, stdout.String(), err
+			}
+			if out, raw, err := verify(); err != nil || out["ok"] != true {
+				t.Fatalf("ledger verify on a clean ledger = %v\n%s", err, raw)
+			}
+
+			// January 2020 ended long ago: nothing spent, 500 owed.
+			var r reconciliationJSON
+			cli(t, vars, &r, "reconcile", "--month", "2020-01")
+			if len(r.Employers) != 1 || r.Employers[0].Status != "debited" || r.Employers[0].Debited != "500.00" ||
+				r.Employers[0].Spend != "0.00" || r.Employers[0].EntryID == 0 || r.Employers[0].Currency != "KES" || r.Counts["debited"] != 1 {
+				t.Fatalf("reconcile: %+v", r)
+			}
+			cli(t, vars, &r, "reconcile", "--month", "2020-01", "--employer", id)
+			if len(r.Employers) != 1 || r.Employers[0].Status != "already_reconciled" {
+				t.Fatalf("second reconcile: %+v", r)
+			}
+			cli(t, vars, &r, "reconcile", "--month", "2019-12")
+			if r.Employers[0].Status != "skipped_before_commitment" {
+				t.Fatalf("before the commitment: %+v", r)
+			}
+			next := time.Now().AddDate(0, 1, 0).Format("2006-01")
+			cli(t, vars, &r, "reconcile", "--month", next)
+			if r.Employers[0].Status != "skipped_unfinished" {
+				t.Fatalf("next month: %+v", r)
+			}
+			if msg := cliErr(t, vars, "reconcile", "--month", "2020-13"); !strings.Contains(msg, "month") {
+				t.Fatalf("bad month: %s", msg)
+			}
+			if msg := cliErr(t, vars, "reconcile"); !strings.Contains(msg, "--month") {
+				t.Fatalf("missing month: %s", msg)
+			}
+			var show statementJSON
+			cli(t, vars, &show, "wallet", "show", "--employer", id)
+			if show.Balance != "-400.00" || show.Totals["minimum_spend"] != "-500.00" {
+				t.Fatalf("wallet after reconcile: %+v", show)
+			}
+			if out, raw, err := verify(); err != nil || out["ok"] != true {
+				t.Fatalf("ledger verify after reconcile = %v\n%s", err, raw)
+			}
+
+			// Break the chain by hand: verify must fail and name the breach.
+			st, err := store.Open(ctx, vars["DATABASE_URL"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := `INSERT INTO ledger_entries (employer_id, kind, amount_minor, balance_after_minor, actor, note, created_at)
+VALUES ($1, 'adjustment', 100, 999999, 'test', 'broken by hand', $2)`
+			if dialect == store.SQLite {
+				q = strings.NewReplacer("$1", "?", "$2", "?").Replace(q)
+			}
+			if _, err := st.DB().ExecContext(ctx, q, emp.ID, time.Now().UTC()); err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			out, raw, err := verify()
+			if err == nil || !strings.Contains(err.Error(), "breach") {
+				t.Fatalf("ledger verify on a broken ledger: err = %v\n%s", err, raw)
+			}
+			if out["ok"] != false || !strings.Contains(raw, "balance_after_chains") || !strings.Contains(raw, "balance_equals_sum") {
+				t.Fatalf("ledger verify output:\n%s", raw)
+			}
+			var stdout, stderr bytes.Buffer
+			err = run(ctx, []string{"atsgate", "ledger", "verify", "--employer", id}, envOf(vars), &stdout, &stderr)
+			if err == nil || !strings.Contains(stdout.String(), "balance_after_chains") {
+				t.Fatalf("ledger verify (text) = %v\n%s", err, stdout.String())
+			}
+		})
+	}
+}
