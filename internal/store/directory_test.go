@@ -60,6 +60,7 @@ func TestCountries(t *testing.T) {
 				{"empty time zone", func(c *atsgate.Country) { c.TimeZone = "" }, atsgate.EINVALID, []string{"timezone"}},
 				{"negative price", func(c *atsgate.Country) { c.Price = dec("-1") }, atsgate.EINVALID, []string{"price"}},
 				{"sub-minor price", func(c *atsgate.Country) { c.Price = dec("10.005") }, atsgate.EINVALID, []string{"price"}},
+				{"huge price", func(c *atsgate.Country) { c.Price = dec("92233720368547758.08") }, atsgate.EINVALID, []string{"price"}},
 				{"no host", func(c *atsgate.Country) { c.Hosts = nil }, atsgate.EINVALID, []string{"host", "public_url"}},
 				{"bad host", func(c *atsgate.Country) { c.Hosts = []string{"ng localhost"} }, atsgate.EINVALID, []string{"host", "public_url"}},
 				{"bad public url", func(c *atsgate.Country) { c.PublicURL = "ftp://ng.localhost" }, atsgate.EINVALID, []string{"public_url"}},

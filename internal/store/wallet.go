@@ -68,6 +68,11 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 	if !amount.Equal(amount.Truncate(atsgate.MoneyScale)) {
 		return nil, atsgate.Invalid(map[string]string{"amount": "must have at most two decimals"})
 	}
+	// The limit of atsgate.ParseAmount; beyond int64 minor units toMinor
+	// would wrap, turning a top-up into a debit.
+	if amount.Abs().GreaterThan(decimal.New(1, 15)) {
+		return nil, atsgate.Invalid(map[string]string{"amount": "is too large"})
+	}
 	now := s.now().UTC()
 	row := ledgerRow{EmployerID: employerID, Kind: string(kind), AmountMinor: toMinor(amount),
 		Actor: actor, Note: strings.TrimSpace(note), CreatedAt: now}

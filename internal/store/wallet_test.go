@@ -36,6 +36,16 @@ func TestTopUpAndAdjust(t *testing.T) {
 				{"top-up sub-minor", func() (*atsgate.LedgerEntry, error) {
 					return f.st.TopUp(ctx, id, dec("0.001"), "cli:root", "")
 				}, atsgate.EINVALID, []string{"amount"}},
+				{"top-up beyond int64 minor units", func() (*atsgate.LedgerEntry, error) {
+					// 2^63 minor units: converted unchecked it wraps to a debit.
+					return f.st.TopUp(ctx, id, dec("92233720368547758.08"), "cli:root", "")
+				}, atsgate.EINVALID, []string{"amount"}},
+				{"top-up too large", func() (*atsgate.LedgerEntry, error) {
+					return f.st.TopUp(ctx, id, dec("1000000000000000.01"), "cli:root", "")
+				}, atsgate.EINVALID, []string{"amount"}},
+				{"adjust too large", func() (*atsgate.LedgerEntry, error) {
+					return f.st.Adjust(ctx, id, dec("-92233720368547758.09"), "cli:root", "why")
+				}, atsgate.EINVALID, []string{"amount"}},
 				{"top-up unknown employer", func() (*atsgate.LedgerEntry, error) {
 					return f.st.TopUp(ctx, 999999, dec("5"), "cli:root", "")
 				}, atsgate.ENOTFOUND, nil},
@@ -94,6 +104,12 @@ func TestTopUpAndAdjust(t *testing.T) {
 			}
 			if _, err := f.st.Adjust(ctx, id, dec("0.25"), "cli:root", "rounding"); err != nil {
 				t.Fatalf("Adjust: %v", err)
+			}
+			if _, err := f.st.TopUp(ctx, id, dec("1000000000000000"), "cli:root", "the largest amount"); err != nil {
+				t.Fatalf("TopUp of the largest amount: %v", err)
+			}
+			if b := f.balance(t); !b.Equal(dec("999999999999950")) {
+				t.Errorf("balance = %s, want 999999999999950", b)
 			}
 			checkLedger(t, f.st, id)
 		})
