@@ -69,6 +69,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		Logger:         log,
 		Now:            time.Now,
 		TrustedProxies: cfg.TrustedProxies,
+		BackOffice:     st,
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {

@@ -179,6 +179,8 @@ type BackOffice interface {
 	Admins
 	Moderation
 	Wallets
+	Reconciler
+	LogReader
 	// Countries lists every country, by code.
 	Countries(ctx context.Context) ([]Country, error)
 	// Country returns a country by ID or code. ENOTFOUND.
@@ -199,6 +201,15 @@ type BackOffice interface {
 	Keys(ctx context.Context, employerID int64) ([]APIKey, error)
 	// JobByID returns any job. ENOTFOUND.
 	JobByID(ctx context.Context, id int64) (*Job, error)
+	// CountryBalances sums the wallets of each country's employers.
+	CountryBalances(ctx context.Context) ([]CountryBalance, error)
+}
+
+// CountryBalance is the money held in one country's wallets.
+type CountryBalance struct {
+	CountryID int64
+	Employers int64
+	Balance   Money
 }
 
 // LogReader reads the integration log.

@@ -28,6 +28,9 @@ type Deps struct {
 	Now      atsgate.Clock
 	// TrustedProxies are the peers whose X-Forwarded-* headers are believed.
 	TrustedProxies []*net.IPNet
+	// BackOffice serves the admin API and pages; nil leaves the admin
+	// listener with only its health and operability endpoints.
+	BackOffice atsgate.BackOffice
 }
 
 // Server holds the handlers' dependencies.

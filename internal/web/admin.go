@@ -1,0 +1,748 @@
+package web
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/shopspring/decimal"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// The back office: the JSON admin API under /admin/api/ (bearer admin
+// tokens) and the server-rendered pages under /admin/ (session cookies and
+// CSRF tokens). Both check the role's permission on every route.
+
+// Context keys of the back office.
+const (
+	ctxAdmin   = "atsgate.admin"
+	ctxSession = "atsgate.admin_session"
+)
+
+// Cookie names of the back office.
+const (
+	sessionCookie    = "atsgate_admin"
+	loginCSRFCookie  = "atsgate_login"
+	csrfField        = "csrf"
+	adminCookiePath  = "/admin"
+	adminPageSize    = 50
+	statementPerPage = 100
+)
+
+// backOffice holds what the admin handlers share: the store, the parsed
+// templates and the HTML sanitiser.
+type backOffice struct {
+	*Server
+	bo    atsgate.BackOffice
+	pages map[string]*pageTemplate
+	ugc   *bluemonday.Policy
+}
+
+func newBackOffice(s *Server) *backOffice {
+	return &backOffice{Server: s, bo: s.BackOffice, pages: parsePages(), ugc: bluemonday.UGCPolicy()}
+}
+
+func adminOf(c echo.Context) *atsgate.AdminToken {
+	t, _ := c.Get(ctxAdmin).(*atsgate.AdminToken)
+	return t
+}
+
+func sessionOf(c echo.Context) *atsgate.AdminSession {
+	s, _ := c.Get(ctxSession).(*atsgate.AdminSession)
+	return s
+}
+
+// apiAuth authenticates the JSON admin API: "Authorization: Bearer
+// <admin token>", 401 otherwise.
+func (b *backOffice) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		scheme, tok, _ := strings.Cut(h, " ")
+		tok = strings.TrimSpace(tok)
+		switch {
+		case h == "":
+			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the Authorization header is missing; send 'Authorization: Bearer <admin token>'")
+		case !strings.EqualFold(scheme, "Bearer"):
+			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the Authorization header must be 'Bearer <admin token>'")
+		case !atsgate.ValidAdminTokenShape(tok):
+			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the admin token is not valid")
+		}
+		t, err := b.bo.AuthenticateAdmin(c.Request().Context(), atsgate.HashAPIKey(tok))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxAdmin, t)
+		return next(c)
+	}
+}
+
+// require refuses, with 403, a signed-in role that lacks p.
+func (b *backOffice) require(p atsgate.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			t := adminOf(c)
+			if t == nil {
+				return atsgate.Errorf(atsgate.EUNAUTHORIZED, "sign in first")
+			}
+			if !t.Role.Can(p) {
+				return atsgate.Errorf(atsgate.EFORBIDDEN, "the %s role may not do this (%s)", t.Role, p)
+			}
+			return next(c)
+		}
+	}
+}
+
+// sessionAuth authenticates the pages by their session cookie. A page
+// asked for without a session goes to the sign-in form; anything else is
+// refused.
+func (b *backOffice) sessionAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var sess *atsgate.AdminSession
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			sess, err = b.bo.AdminSession(c.Request().Context(), atsgate.HashAPIKey(ck.Value))
+			if err != nil && atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED {
+				return err
+			}
+		}
+		if sess == nil {
+			if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+				return c.Redirect(http.StatusSeeOther, "/admin/login?next="+urlQueryEscape(c.Request().URL.RequestURI()))
+			}
+			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the session has ended; sign in again")
+		}
+		c.Set(ctxSession, sess)
+		c.Set(ctxAdmin, &sess.Token)
+		return next(c)
+	}
+}
+
+// csrf checks, on every state-changing request of a signed-in page, that
+// the form carries the session's CSRF token: 403 otherwise. The cookie is
+// SameSite=Strict as well; the token is what makes that belt and braces.
+func (b *backOffice) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		sess := sessionOf(c)
+		if sess == nil || !sameToken(formValue(c, csrfField), sess.CSRF) {
+			return atsgate.Errorf(atsgate.EFORBIDDEN, "the form's security token is missing or out of date; reload the page and try again")
+		}
+		return next(c)
+	}
+}
+
+// limitForm caps form bodies like API bodies.
+func (b *backOffice) limitForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes)
+		return next(c)
+	}
+}
+
+func sameToken(got, want string) bool {
+	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// formValue reads a POST form field; a body that cannot be parsed reads
+// as empty, which the checks then refuse.
+func formValue(c echo.Context, name string) string {
+	r := c.Request()
+	if r.PostForm == nil {
+		_ = r.ParseForm()
+	}
+	return r.PostForm.Get(name)
+}
+
+// pathID reads a positive integer path parameter.
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id < 1 {
+		return 0, atsgate.Errorf(atsgate.ENOTFOUND, "no %s %q", name, c.Param(name))
+	}
+	return id, nil
+}
+
+// queryID reads an optional positive integer query parameter (0 if absent).
+func queryID(c echo.Context, name string) (int64, error) {
+	v := strings.TrimSpace(c.QueryParam(name))
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return 0, atsgate.Invalid(map[string]string{name: "must be a positive integer"})
+	}
+	return id, nil
+}
+
+// countryParam resolves ?country= (code or ID) to an ID; 0 when absent.
+func (b *backOffice) countryParam(c echo.Context) (int64, error) {
+	v := strings.TrimSpace(c.QueryParam("country"))
+	if v == "" {
+		return 0, nil
+	}
+	country, err := b.bo.Country(c.Request().Context(), v)
+	if atsgate.ErrorCode(err) == atsgate.ENOTFOUND {
+		return 0, atsgate.Invalid(map[string]string{"country": "is not a known country code or ID"})
+	}
+	if err != nil {
+		return 0, err
+	}
+	return country.ID, nil
+}
+
+// decodeJSON reads a small JSON body into v; an empty body leaves v as is.
+func decodeJSON(c echo.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return atsgate.Errorf(atsgate.EINVALIDJSON, "the body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// amountOf reads a JSON amount given as a number or a decimal string.
+func amountOf(raw json.RawMessage) (decimal.Decimal, error) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return decimal.Zero, errors.New("is required")
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return decimal.Zero, errors.New("must be a decimal amount")
+		}
+	}
+	d, err := atsgate.ParseAmount(strings.TrimSpace(s))
+	if err != nil {
+		return decimal.Zero, errors.New("must be a decimal amount with at most two decimals")
+	}
+	return d, nil
+}
+
+// --- JSON admin API -------------------------------------------------------
+
+type countryJSON struct {
+	ID        int64    `json:"id"`
+	Code      string   `json:"code"`
+	Name      string   `json:"name"`
+	Hosts     []string `json:"hosts"`
+	Currency  string   `json:"currency"`
+	TimeZone  string   `json:"time_zone"`
+	Price     string   `json:"price"`
+	PublicURL string   `json:"public_url"`
+}
+
+func (b *backOffice) apiCountries(c echo.Context) error {
+	cs, err := b.bo.Countries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]countryJSON, len(cs))
+	for i, k := range cs {
+		out[i] = countryJSON{k.ID, k.Code, k.Name, k.Hosts, k.Currency, k.TimeZone, k.Price.StringFixed(2), k.PublicURL}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"countries": out})
+}
+
+type employerJSON struct {
+	ID              int64  `json:"id"`
+	CountryID       int64  `json:"country_id"`
+	Country         string `json:"country"`
+	Name            string `json:"name"`
+	Code            string `json:"code"`
+	Active          bool   `json:"active"`
+	AutoPublish     bool   `json:"auto_publish"`
+	Price           string `json:"price"`
+	MinMonthlySpend string `json:"min_monthly_spend,omitempty"`
+	CommitmentStart string `json:"commitment_start,omitempty"`
+	Balance         string `json:"balance"`
+	Currency        string `json:"currency"`
+}
+
+// employerRows joins employers with their countries and balances.
+func (b *backOffice) employerRows(c echo.Context, emps []atsgate.Employer) ([]employerJSON, error) {
+	ctx := c.Request().Context()
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(emps))
+	for i := range emps {
+		ids[i] = emps[i].ID
+	}
+	bal := map[int64]atsgate.Money{}
+	if len(ids) > 0 {
+		if bal, err = b.bo.Balances(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]employerJSON, len(emps))
+	for i := range emps {
+		e := &emps[i]
+		k := countries[e.CountryID]
+		out[i] = employerJSON{ID: e.ID, CountryID: e.CountryID, Country: k.Code, Name: e.Name, Code: e.Code,
+			Active: e.Active, AutoPublish: e.AutoPublish, Price: e.JobPrice(&k).StringFixed(2),
+			CommitmentStart: e.CommitmentStart, Balance: bal[e.ID].Amount.StringFixed(2), Currency: k.Currency}
+		if e.MinMonthlySpend.Valid {
+			out[i].MinMonthlySpend = e.MinMonthlySpend.Decimal.StringFixed(2)
+		}
+		if m, ok := bal[e.ID]; ok && m.Currency != "" {
+			out[i].Currency = m.Currency
+		}
+	}
+	return out, nil
+}
+
+func (b *backOffice) countryMap(c echo.Context) (map[int64]atsgate.Country, error) {
+	cs, err := b.bo.Countries(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int64]atsgate.Country, len(cs))
+	for _, k := range cs {
+		m[k.ID] = k
+	}
+	return m, nil
+}
+
+func (b *backOffice) apiEmployers(c echo.Context) error {
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return err
+	}
+	after, err := queryID(c, "after")
+	if err != nil {
+		return err
+	}
+	limit := adminPageSize
+	if v := c.QueryParam("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+			return atsgate.Invalid(map[string]string{"limit": "must be 1–200"})
+		}
+	}
+	emps, err := b.bo.EmployerPage(c.Request().Context(), countryID, after, limit+1)
+	if err != nil {
+		return err
+	}
+	var next int64
+	if len(emps) > limit {
+		emps = emps[:limit]
+		next = emps[limit-1].ID
+	}
+	rows, err := b.employerRows(c, emps)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"employers": rows}
+	if next != 0 {
+		out["next_after"] = next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (b *backOffice) apiEmployer(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	e, err := b.bo.Employer(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	rows, err := b.employerRows(c, []atsgate.Employer{*e})
+	if err != nil {
+		return err
+	}
+	keys, err := b.bo.Keys(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	type keyJSON struct {
+		Prefix    string `json:"prefix"`
+		CreatedAt string `json:"created_at"`
+		RevokedAt string `json:"revoked_at"`
+	}
+	ks := make([]keyJSON, len(keys))
+	for i, k := range keys {
+		ks[i] = keyJSON{Prefix: k.Prefix, CreatedAt: k.CreatedAt.Format(rfc3339)}
+		if !k.RevokedAt.IsZero() {
+			ks[i].RevokedAt = k.RevokedAt.Format(rfc3339)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"employer": rows[0], "keys": ks})
+}
+
+const rfc3339 = "2006-01-02T15:04:05Z07:00"
+
+type moneyBody struct {
+	Amount json.RawMessage `json:"amount"`
+	Note   string          `json:"note"`
+}
+
+type ledgerEntryJSON struct {
+	ID             int64  `json:"id"`
+	Time           string `json:"time"`
+	Kind           string `json:"kind"`
+	Amount         string `json:"amount"`
+	RunningBalance string `json:"running_balance"`
+	Currency       string `json:"currency"`
+	JobID          int64  `json:"job_id,omitempty"`
+	Period         string `json:"period,omitempty"`
+	Actor          string `json:"actor"`
+	Note           string `json:"note"`
+}
+
+func (b *backOffice) apiPost(adjust bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var body moneyBody
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+		amount, aerr := amountOf(body.Amount)
+		if aerr != nil {
+			return atsgate.Invalid(map[string]string{"amount": aerr.Error()})
+		}
+		emp, country, err := b.employerCountry(c, id)
+		if err != nil {
+			return err
+		}
+		actor := adminOf(c).Actor()
+		var le *atsgate.LedgerEntry
+		if adjust {
+			le, err = b.bo.Adjust(c.Request().Context(), emp.ID, amount, actor, body.Note)
+		} else {
+			le, err = b.bo.TopUp(c.Request().Context(), emp.ID, amount, actor, body.Note)
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, map[string]any{"entry": entryJSON(le, country)})
+	}
+}
+
+func entryJSON(le *atsgate.LedgerEntry, country *atsgate.Country) ledgerEntryJSON {
+	return ledgerEntryJSON{ID: le.ID, Time: country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
+		Kind: string(le.Kind), Amount: le.Amount.StringFixed(2), RunningBalance: le.BalanceAfter.StringFixed(2),
+		Currency: country.Currency, JobID: le.JobID, Period: le.Period, Actor: le.Actor, Note: le.Note}
+}
+
+func (b *backOffice) employerCountry(c echo.Context, id int64) (*atsgate.Employer, *atsgate.Country, error) {
+	emp, err := b.bo.Employer(c.Request().Context(), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	country, err := b.bo.Country(c.Request().Context(), strconv.FormatInt(emp.CountryID, 10))
+	if err != nil {
+		return nil, nil, err
+	}
+	return emp, country, nil
+}
+
+func (b *backOffice) apiIssueKey(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Rotate bool `json:"rotate"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	plain, key, err := b.bo.IssueKey(c.Request().Context(), id, body.Rotate)
+	if err != nil {
+		return err
+	}
+	b.Logger.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
+	return c.JSON(http.StatusCreated, map[string]any{"employer_id": id, "key": plain, "prefix": key.Prefix,
+		"created_at": key.CreatedAt.Format(rfc3339), "note": "the key is shown once; any previous key has stopped working"})
+}
+
+func (b *backOffice) apiDisableKey(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := b.bo.DisableKey(c.Request().Context(), id); err != nil {
+		return err
+	}
+	b.Logger.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
+	return c.JSON(http.StatusOK, map[string]any{"employer_id": id, "disabled": true})
+}
+
+func (b *backOffice) apiStatement(c echo.Context) error {
+	st, err := b.statement(c)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("format") == "csv" || acceptsCSV(c.Request().Header.Get("Accept")) {
+		return writeStatementCSV(c, st)
+	}
+	return c.JSON(http.StatusOK, st.json())
+}
+
+// acceptsCSV reports whether an Accept header prefers CSV to JSON.
+func acceptsCSV(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.TrimSpace(strings.ToLower(mt)) {
+		case "text/csv":
+			return true
+		case "application/json":
+			return false
+		}
+	}
+	return false
+}
+
+type jobJSON struct {
+	ID                int64  `json:"id"`
+	EmployerID        int64  `json:"employer_id"`
+	CountryID         int64  `json:"country_id"`
+	ExternalID        string `json:"external_id"`
+	Dialect           string `json:"dialect"`
+	State             string `json:"state"`
+	Title             string `json:"title"`
+	Description       string `json:"description"`
+	Deadline          string `json:"deadline"`
+	ApplyURL          string `json:"apply_url"`
+	ApplyEmail        string `json:"apply_email"`
+	AmountCharged     string `json:"amount_charged"`
+	Currency          string `json:"currency"`
+	ReceivedDate      string `json:"received_date"`
+	PublishedDate     string `json:"published_date"`
+	PublicLink        string `json:"public_link"`
+	DisapprovalReason string `json:"disapproval_reason"`
+}
+
+// jobOut renders a job for the admin API, with its description sanitised
+// and dates in its country's time zone.
+func (b *backOffice) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country) jobJSON {
+	k := countries[j.CountryID]
+	out := jobJSON{ID: j.ID, EmployerID: j.EmployerID, CountryID: j.CountryID, ExternalID: j.ExternalID,
+		Dialect: j.Dialect, State: string(j.State), Title: j.Title, Description: b.ugc.Sanitize(j.Description),
+		Deadline: j.Deadline, ApplyURL: j.ApplyURL, ApplyEmail: j.ApplyEmail,
+		AmountCharged: j.AmountCharged.StringFixed(2), Currency: k.Currency,
+		ReceivedDate: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout),
+		PublicLink:   j.PublicLink, DisapprovalReason: j.DisapprovalReason}
+	if !j.PublishedAt.IsZero() {
+		out.PublishedDate = k.Local(j.PublishedAt).Format(atsgate.DateTimeLayout)
+	}
+	return out
+}
+
+func (b *backOffice) apiReviews(c echo.Context) error {
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return err
+	}
+	after, err := queryID(c, "after")
+	if err != nil {
+		return err
+	}
+	jobs, err := b.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
+	if err != nil {
+		return err
+	}
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return err
+	}
+	var next int64
+	if len(jobs) > adminPageSize {
+		jobs = jobs[:adminPageSize]
+		next = jobs[adminPageSize-1].ID
+	}
+	out := make([]jobJSON, len(jobs))
+	for i := range jobs {
+		out[i] = b.jobOut(&jobs[i], countries)
+	}
+	resp := map[string]any{"jobs": out}
+	if next != 0 {
+		resp["next_after"] = next
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+type eventJSON struct {
+	Time   string `json:"time"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Actor  string `json:"actor"`
+	Reason string `json:"reason"`
+}
+
+func (b *backOffice) apiJob(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	job, err := b.bo.JobByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	events, err := b.bo.JobEvents(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return err
+	}
+	k := countries[job.CountryID]
+	evs := make([]eventJSON, len(events))
+	for i, ev := range events {
+		evs[i] = eventJSON{k.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout), string(ev.From), string(ev.To), ev.Actor, ev.Reason}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"job": b.jobOut(job, countries), "events": evs})
+}
+
+func (b *backOffice) apiModerate(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var job *atsgate.Job
+		if approve {
+			if err := decodeJSON(c, &struct{}{}); err != nil {
+				return err
+			}
+			job, err = b.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+		} else {
+			var body struct {
+				Reason string `json:"reason"`
+			}
+			if err := decodeJSON(c, &body); err != nil {
+				return err
+			}
+			job, err = b.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		countries, err := b.countryMap(c)
+		if err != nil {
+			return err
+		}
+		// Re-read for the public link, which Disapprove does not fill.
+		if j, err := b.bo.JobByID(c.Request().Context(), job.ID); err == nil {
+			job = j
+		}
+		return c.JSON(http.StatusOK, map[string]any{"job": b.jobOut(job, countries)})
+	}
+}
+
+type reconLineJSON struct {
+	EmployerID   int64  `json:"employer_id"`
+	EmployerName string `json:"employer_name"`
+	EmployerCode string `json:"employer_code"`
+	Country      string `json:"country"`
+	Currency     string `json:"currency"`
+	From         string `json:"from"`
+	To           string `json:"to"`
+	Minimum      string `json:"minimum"`
+	Spend        string `json:"spend"`
+	Shortfall    string `json:"shortfall"`
+	Status       string `json:"status"`
+	EntryID      int64  `json:"entry_id,omitempty"`
+	Debited      string `json:"debited"`
+}
+
+func reconJSON(r *atsgate.Reconciliation) map[string]any {
+	lines := make([]reconLineJSON, len(r.Lines))
+	for i, l := range r.Lines {
+		lines[i] = reconLineJSON{l.EmployerID, l.EmployerName, l.EmployerCode, l.CountryCode, l.Currency,
+			l.From.Format(atsgate.DateTimeLayout), l.To.Format(atsgate.DateTimeLayout),
+			l.Minimum.StringFixed(2), l.Spend.StringFixed(2), l.Shortfall.StringFixed(2), string(l.Status),
+			l.EntryID, l.Debited.StringFixed(2)}
+	}
+	return map[string]any{"month": r.Month, "at": r.At.UTC().Format(rfc3339), "lines": lines}
+}
+
+func (b *backOffice) apiReconciliation(c echo.Context) error {
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return err
+	}
+	r, err := b.bo.ReconciliationReport(c.Request().Context(), c.QueryParam("month"), countryID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, reconJSON(r))
+}
+
+func (b *backOffice) apiReconcile(c echo.Context) error {
+	employerID, err := queryID(c, "employer")
+	if err != nil {
+		return err
+	}
+	r, err := b.bo.Reconcile(c.Request().Context(), c.QueryParam("month"), employerID, adminOf(c).Actor())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, reconJSON(r))
+}
+
+type logJSON struct {
+	ID           int64  `json:"id"`
+	Time         string `json:"time"`
+	CountryID    int64  `json:"country_id,omitempty"`
+	EmployerID   int64  `json:"employer_id,omitempty"`
+	KeyPrefix    string `json:"key_prefix"`
+	Dialect      string `json:"dialect"`
+	Operation    string `json:"operation"`
+	ExternalID   string `json:"external_id"`
+	Status       int    `json:"status"`
+	ErrorCode    string `json:"error_code"`
+	DurationMS   string `json:"duration_ms"`
+	ClientIP     string `json:"client_ip"`
+	RequestID    string `json:"request_id"`
+	Method       string `json:"method"`
+	Path         string `json:"path"`
+	RequestBody  string `json:"request_body"`
+	ResponseBody string `json:"response_body"`
+}
+
+func (b *backOffice) apiLogs(c echo.Context) error {
+	f, err := logFilter(c)
+	if err != nil {
+		return err
+	}
+	entries, err := b.bo.Logs(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]logJSON, len(entries))
+	for i, l := range entries {
+		out[i] = logJSON{l.ID, l.Time.UTC().Format(rfc3339), l.CountryID, l.EmployerID, l.KeyPrefix, l.Dialect,
+			l.Operation, l.ExternalID, l.Status, l.ErrorCode, fmt.Sprintf("%.1f", float64(l.Duration.Microseconds())/1000),
+			l.ClientIP, l.RequestID, l.Method, l.Path, l.RequestBody, l.ResponseBody}
+	}
+	resp := map[string]any{"logs": out}
+	if len(entries) == f.Limit && len(entries) > 0 {
+		resp["next_before"] = entries[len(entries)-1].ID
+	}
+	return c.JSON(http.StatusOK, resp)
+}

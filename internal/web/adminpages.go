@@ -1,0 +1,759 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// templatesFS holds the back office's pages and stylesheet; nothing is
+// built or fetched at run time.
+//
+//go:embed templates
+var templatesFS embed.FS
+
+// pageTemplate is one page: the shared layout plus the page's content.
+type pageTemplate struct{ t *template.Template }
+
+var pageFuncs = template.FuncMap{
+	"neg": func(amount string) bool { return strings.HasPrefix(amount, "-") },
+}
+
+// parsePages parses every page with the layout. A broken template is a
+// programming error the tests catch at once, so it panics.
+func parsePages() map[string]*pageTemplate {
+	names, err := fs.Glob(templatesFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*pageTemplate{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t := template.Must(template.New("layout.html").Funcs(pageFuncs).ParseFS(templatesFS, "templates/layout.html", n))
+		out[base] = &pageTemplate{t: t}
+	}
+	return out
+}
+
+// navItem is one entry of the navigation, shown only to roles that may
+// use it.
+type navItem struct {
+	Path, Label string
+	Perm        atsgate.Permission
+	Active      bool
+}
+
+var navItems = []navItem{
+	{Path: "/admin/reviews", Label: "Moderation queue", Perm: atsgate.PermReviewsRead},
+	{Path: "/admin/employers", Label: "Employers", Perm: atsgate.PermEmployersRead},
+	{Path: "/admin/reconciliation", Label: "Reconciliation", Perm: atsgate.PermReconciliationRead},
+	{Path: "/admin/logs", Label: "Integration log", Perm: atsgate.PermLogsRead},
+}
+
+// pageData is what the layout renders around every page.
+type pageData struct {
+	Title string
+	Admin *atsgate.AdminToken
+	CSRF  string
+	Nav   []navItem
+	Flash string
+	Data  any
+}
+
+// can reports whether the signed-in role holds a permission, for
+// templates that hide actions the role may not take.
+func (d *pageData) Can(p string) bool {
+	return d.Admin != nil && d.Admin.Role.Can(atsgate.Permission(p))
+}
+
+// render writes a page with the layout and the security headers every
+// back-office page carries.
+func (b *backOffice) render(c echo.Context, status int, name, title string, data any) error {
+	p, ok := b.pages[name]
+	if !ok {
+		return atsgate.Internal(errors.New("no template " + name))
+	}
+	d := &pageData{Title: title, Data: data, Flash: flash(c)}
+	if t := adminOf(c); t != nil {
+		d.Admin = t
+		for _, n := range navItems {
+			if t.Role.Can(n.Perm) {
+				n.Active = strings.HasPrefix(c.Request().URL.Path, n.Path)
+				d.Nav = append(d.Nav, n)
+			}
+		}
+	}
+	if s := sessionOf(c); s != nil {
+		d.CSRF = s.CSRF
+	}
+	var buf bytes.Buffer
+	if err := p.t.Execute(&buf, d); err != nil {
+		return atsgate.Internal(err)
+	}
+	pageHeaders(c)
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageHeaders keeps pages out of caches and frames, and lets them load
+// nothing but their own stylesheet: sanitised job descriptions cannot
+// pull in remote images or scripts.
+func pageHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+// flashes are the messages a redirect after a form may show; the query
+// names one, so no text from the URL reaches the page.
+var flashes = map[string]string{
+	"approved":    "Job %s approved and published.",
+	"disapproved": "Job %s disapproved; its charge was refunded.",
+	"topup":       "Top-up posted.",
+	"adjust":      "Adjustment posted.",
+	"key_off":     "The API key was disabled.",
+	"reconciled":  "Reconciliation run for %s.",
+	"signed_out":  "You are signed out.",
+}
+
+func flash(c echo.Context) string {
+	msg, ok := flashes[c.QueryParam("done")]
+	if !ok {
+		return ""
+	}
+	if strings.Contains(msg, "%s") {
+		arg := c.QueryParam("ref")
+		if len(arg) > 20 || strings.ContainsAny(arg, "<>\"'&") {
+			arg = ""
+		}
+		msg = strings.Replace(msg, "%s", arg, 1)
+	}
+	return msg
+}
+
+// pageErrors renders errors of the pages as HTML with the status their
+// code maps to, instead of the API's JSON.
+func (b *backOffice) pageErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		var e *atsgate.Error
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &e):
+		case errors.As(err, &he):
+			e = fromEcho(he)
+		default:
+			e = atsgate.Internal(err)
+		}
+		if e.Code == atsgate.EINTERNAL {
+			b.Logger.ErrorContext(c.Request().Context(), "internal error", "err", err, "path", c.Request().URL.Path)
+		}
+		status, ok := statusOf[e.Code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		data := map[string]any{"Status": status, "StatusText": http.StatusText(status), "Message": atsgate.ErrorMessage(e), "Fields": e.Fields}
+		return b.render(c, status, "error", http.StatusText(status), data)
+	}
+}
+
+// --- sign-in ---------------------------------------------------------------
+
+// secure reports whether the browser reached us over HTTPS, directly or
+// through a trusted proxy, so cookies get the Secure attribute.
+func (b *backOffice) secure(r *http.Request) bool {
+	return r.TLS != nil || (b.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+}
+
+func (b *backOffice) cookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: adminCookiePath, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.secure(c.Request())})
+}
+
+// safeNext keeps the after-sign-in redirect inside the back office.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") &&
+		!strings.HasPrefix(next, "/admin/login") && !strings.HasPrefix(next, "/admin/logout") {
+		return next
+	}
+	return "/admin/"
+}
+
+// loginPage shows the sign-in form. Before a session exists, CSRF is a
+// double-submit token: a cookie and the same value in the form.
+func (b *backOffice) loginPage(c echo.Context) error {
+	return b.renderLogin(c, http.StatusOK, "")
+}
+
+func (b *backOffice) renderLogin(c echo.Context, status int, problem string) error {
+	token, _, err := atsgate.NewSessionSecret()
+	if err != nil {
+		return atsgate.Internal(err)
+	}
+	b.cookie(c, loginCSRFCookie, token, 3600)
+	next := c.QueryParam("next")
+	if c.Request().Method == http.MethodPost {
+		next = formValue(c, "next")
+	}
+	return b.render(c, status, "login", "Sign in", map[string]any{"LoginCSRF": token, "Next": safeNext(next), "Problem": problem})
+}
+
+// login exchanges an admin token for a session cookie.
+func (b *backOffice) login(c echo.Context) error {
+	ck, err := c.Cookie(loginCSRFCookie)
+	if err != nil || !sameToken(formValue(c, csrfField), ck.Value) {
+		return atsgate.Errorf(atsgate.EFORBIDDEN, "the sign-in form's security token is missing or out of date; reload the page and try again")
+	}
+	tok := strings.TrimSpace(formValue(c, "token"))
+	if !atsgate.ValidAdminTokenShape(tok) {
+		return b.renderLogin(c, http.StatusUnauthorized, "That is not a valid admin token.")
+	}
+	ctx := c.Request().Context()
+	t, err := b.bo.AuthenticateAdmin(ctx, atsgate.HashAPIKey(tok))
+	if atsgate.ErrorCode(err) == atsgate.EUNAUTHORIZED {
+		return b.renderLogin(c, http.StatusUnauthorized, "That admin token is not valid or was revoked.")
+	}
+	if err != nil {
+		return err
+	}
+	cookie, _, err := b.bo.CreateAdminSession(ctx, t.ID, atsgate.AdminSessionTTL)
+	if err != nil {
+		return err
+	}
+	b.cookie(c, sessionCookie, cookie, int(atsgate.AdminSessionTTL/time.Second))
+	b.cookie(c, loginCSRFCookie, "", -1)
+	b.Logger.InfoContext(ctx, "admin signed in", "actor", t.Actor(), "role", string(t.Role), "token", t.Prefix)
+	return c.Redirect(http.StatusSeeOther, safeNext(formValue(c, "next")))
+}
+
+func (b *backOffice) logout(c echo.Context) error {
+	if s := sessionOf(c); s != nil {
+		if err := b.bo.DeleteAdminSession(c.Request().Context(), s.ID); err != nil {
+			return err
+		}
+	}
+	b.cookie(c, sessionCookie, "", -1)
+	return c.Redirect(http.StatusSeeOther, "/admin/login?done=signed_out")
+}
+
+// home sends each role to the first page it may use.
+func (b *backOffice) home(c echo.Context) error {
+	t := adminOf(c)
+	for _, n := range navItems {
+		if t.Role.Can(n.Perm) {
+			return c.Redirect(http.StatusSeeOther, n.Path)
+		}
+	}
+	return atsgate.Errorf(atsgate.EFORBIDDEN, "this role may use no page")
+}
+
+func (b *backOffice) stylesheet(c echo.Context) error {
+	css, err := templatesFS.ReadFile("templates/admin.css")
+	if err != nil {
+		return atsgate.Internal(err)
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", css)
+}
+
+// --- moderation ------------------------------------------------------------
+
+// jobView is a job as the pages show it.
+type jobView struct {
+	Job         *atsgate.Job
+	Country     atsgate.Country
+	Employer    string
+	Received    string
+	Published   string
+	Charged     string
+	Description template.HTML // sanitised with the UGC policy
+}
+
+func (b *backOffice) jobView(j *atsgate.Job, countries map[int64]atsgate.Country, employers map[int64]string) jobView {
+	k := countries[j.CountryID]
+	v := jobView{Job: j, Country: k, Employer: employers[j.EmployerID],
+		Received: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout),
+		Charged:  atsgate.Money{Amount: j.AmountCharged, Currency: k.Currency}.String(),
+		// The policy's output is safe HTML: that is its whole job.
+		Description: template.HTML(b.ugc.Sanitize(j.Description))} //nolint:gosec
+	if !j.PublishedAt.IsZero() {
+		v.Published = k.Local(j.PublishedAt).Format(atsgate.DateTimeLayout)
+	}
+	return v
+}
+
+// employerNames looks up the names of the employers of some jobs.
+func (b *backOffice) employerNames(c echo.Context, jobs []atsgate.Job) (map[int64]string, error) {
+	out := map[int64]string{}
+	for _, j := range jobs {
+		if _, ok := out[j.EmployerID]; ok {
+			continue
+		}
+		e, err := b.bo.Employer(c.Request().Context(), j.EmployerID)
+		if err != nil {
+			return nil, err
+		}
+		out[j.EmployerID] = e.Name
+	}
+	return out, nil
+}
+
+func (b *backOffice) reviewsPage(c echo.Context) error {
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return err
+	}
+	after, err := queryID(c, "after")
+	if err != nil {
+		return err
+	}
+	jobs, err := b.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
+	if err != nil {
+		return err
+	}
+	var next string
+	if len(jobs) > adminPageSize {
+		jobs = jobs[:adminPageSize]
+		q := url.Values{"after": {strconv.FormatInt(jobs[adminPageSize-1].ID, 10)}}
+		if v := c.QueryParam("country"); v != "" {
+			q.Set("country", v)
+		}
+		next = "/admin/reviews?" + q.Encode()
+	}
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return err
+	}
+	names, err := b.employerNames(c, jobs)
+	if err != nil {
+		return err
+	}
+	views := make([]jobView, len(jobs))
+	for i := range jobs {
+		views[i] = b.jobView(&jobs[i], countries, names)
+	}
+	list, err := b.bo.Countries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return b.render(c, http.StatusOK, "reviews", "Moderation queue", map[string]any{
+		"Jobs": views, "Countries": list, "Country": c.QueryParam("country"), "Next": next, "First": after != 0})
+}
+
+func (b *backOffice) jobPage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	job, err := b.bo.JobByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	events, err := b.bo.JobEvents(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return err
+	}
+	names, err := b.employerNames(c, []atsgate.Job{*job})
+	if err != nil {
+		return err
+	}
+	k := countries[job.CountryID]
+	type eventView struct{ Time, From, To, Actor, Reason string }
+	evs := make([]eventView, len(events))
+	for i, ev := range events {
+		evs[i] = eventView{k.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout), string(ev.From), string(ev.To), ev.Actor, ev.Reason}
+	}
+	return b.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(id, 10), map[string]any{
+		"J": b.jobView(job, countries, names), "Events": evs})
+}
+
+// moderate approves or disapproves from a form, then returns to where the
+// form was (the queue or the job page).
+func (b *backOffice) moderate(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		actor := adminOf(c).Actor()
+		done := "approved"
+		if approve {
+			_, err = b.bo.Approve(c.Request().Context(), id, actor)
+		} else {
+			done = "disapproved"
+			_, err = b.bo.Disapprove(c.Request().Context(), id, actor, formValue(c, "reason"))
+		}
+		if err != nil {
+			return err
+		}
+		back := "/admin/reviews"
+		if formValue(c, "from") == "job" {
+			back = "/admin/jobs/" + strconv.FormatInt(id, 10)
+		}
+		return c.Redirect(http.StatusSeeOther, back+"?done="+done+"&ref="+strconv.FormatInt(id, 10))
+	}
+}
+
+// --- employers and statements ----------------------------------------------
+
+type countryBalanceView struct {
+	Country   atsgate.Country
+	Employers int64
+	Balance   string
+}
+
+func (b *backOffice) employersPage(c echo.Context) error {
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return err
+	}
+	after, err := queryID(c, "after")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	emps, err := b.bo.EmployerPage(ctx, countryID, after, adminPageSize+1)
+	if err != nil {
+		return err
+	}
+	var next string
+	if len(emps) > adminPageSize {
+		emps = emps[:adminPageSize]
+		q := url.Values{"after": {strconv.FormatInt(emps[adminPageSize-1].ID, 10)}}
+		if v := c.QueryParam("country"); v != "" {
+			q.Set("country", v)
+		}
+		next = "/admin/employers?" + q.Encode()
+	}
+	rows, err := b.employerRows(c, emps)
+	if err != nil {
+		return err
+	}
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return err
+	}
+	sums, err := b.bo.CountryBalances(ctx)
+	if err != nil {
+		return err
+	}
+	var perCountry []countryBalanceView
+	for _, s := range sums {
+		perCountry = append(perCountry, countryBalanceView{countries[s.CountryID], s.Employers, s.Balance.String()})
+	}
+	list, err := b.bo.Countries(ctx)
+	if err != nil {
+		return err
+	}
+	return b.render(c, http.StatusOK, "employers", "Employers", map[string]any{
+		"Employers": rows, "PerCountry": perCountry, "Countries": list, "Country": c.QueryParam("country"),
+		"Next": next, "First": after != 0})
+}
+
+// statementRow is one line of the statement table.
+type statementRow struct {
+	Entry   atsgate.LedgerEntry
+	Time    string
+	Amount  string
+	Running string
+	Refund  bool
+}
+
+// defaultPeriod is the current month in the country: the statement page
+// opens on it.
+func defaultPeriod(k *atsgate.Country, now time.Time) (from, to string) {
+	l := k.Local(now)
+	first := time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, l.Location())
+	return first.Format(atsgate.DateLayout), first.AddDate(0, 1, 0).Format(atsgate.DateLayout)
+}
+
+func (b *backOffice) statementPage(c echo.Context) error {
+	return b.renderStatement(c, http.StatusOK, "", nil)
+}
+
+// renderStatement draws the employer page; newKey is a just-issued API
+// key, shown this once.
+func (b *backOffice) renderStatement(c echo.Context, status int, newKey string, formErr error) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	emp, country, err := b.employerCountry(c, id)
+	if err != nil {
+		return err
+	}
+	from, to := c.QueryParam("from"), c.QueryParam("to")
+	if !c.QueryParams().Has("from") && !c.QueryParams().Has("to") {
+		from, to = defaultPeriod(country, b.Now())
+	}
+	v, err := b.statementFor(c, emp, country, from, to)
+	if err != nil {
+		return err
+	}
+	st := v.Statement
+	page := 1
+	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
+		page = p
+	}
+	pages := max(1, (len(st.Entries)+statementPerPage-1)/statementPerPage)
+	page = min(page, pages)
+	lo, hi := (page-1)*statementPerPage, min(page*statementPerPage, len(st.Entries))
+	rows := make([]statementRow, 0, hi-lo)
+	for _, e := range st.Entries[lo:hi] {
+		rows = append(rows, statementRow{Entry: e, Time: v.local(e.CreatedAt), Amount: v.money(e.Amount),
+			Running: v.money(e.BalanceAfter), Refund: e.Kind == atsgate.EntryJobRefund})
+	}
+	type total struct{ Kind, Amount string }
+	var totals []total
+	for _, k := range atsgate.EntryKinds {
+		totals = append(totals, total{string(k), v.money(st.Totals[k])})
+	}
+	q := url.Values{"from": {v.From}, "to": {v.To}}
+	pageLink := func(p int) string {
+		q := url.Values{"from": {v.From}, "to": {v.To}, "page": {strconv.Itoa(p)}}
+		return "/admin/employers/" + strconv.FormatInt(id, 10) + "?" + q.Encode()
+	}
+	var prev, next string
+	if page > 1 {
+		prev = pageLink(page - 1)
+	}
+	if page < pages {
+		next = pageLink(page + 1)
+	}
+	lastDay := ""
+	if v.To != "" {
+		if t, err := time.Parse(atsgate.DateLayout, v.To); err == nil {
+			lastDay = t.AddDate(0, 0, -1).Format(atsgate.DateLayout)
+		}
+	}
+	var keys []atsgate.APIKey
+	if adminOf(c).Role.Can(atsgate.PermKeysWrite) {
+		if keys, err = b.bo.Keys(c.Request().Context(), id); err != nil {
+			return err
+		}
+	}
+	var problem string
+	var fields map[string]string
+	if formErr != nil {
+		problem = atsgate.ErrorMessage(formErr)
+		var e *atsgate.Error
+		if errors.As(formErr, &e) {
+			fields = e.Fields
+		}
+	}
+	return b.render(c, status, "statement", "Statement of "+emp.Name, map[string]any{
+		"Employer": emp, "Country": country, "From": v.From, "To": v.To, "LastDay": lastDay,
+		"Opening": v.money(st.OpeningBalance), "Closing": v.money(st.ClosingBalance), "Balance": v.money(st.Balance),
+		"Rows": rows, "Count": len(st.Entries), "Totals": totals, "Page": page, "Pages": pages, "Prev": prev, "Next": next,
+		"CSV":  "/admin/employers/" + strconv.FormatInt(id, 10) + "/statement.csv?" + q.Encode(),
+		"Keys": keys, "NewKey": newKey, "Problem": problem, "Fields": fields})
+}
+
+func (b *backOffice) statementCSVPage(c echo.Context) error {
+	v, err := b.statement(c)
+	if err != nil {
+		return err
+	}
+	return writeStatementCSV(c, v)
+}
+
+// postMoney is the top-up and adjustment form of the employer page.
+func (b *backOffice) postMoney(adjust bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		amount, err := atsgate.ParseAmount(strings.TrimSpace(formValue(c, "amount")))
+		if err != nil {
+			return b.renderStatement(c, http.StatusUnprocessableEntity, "",
+				atsgate.Invalid(map[string]string{"amount": "must be a decimal amount with at most two decimals"}))
+		}
+		actor, note := adminOf(c).Actor(), formValue(c, "note")
+		done := "topup"
+		if adjust {
+			done = "adjust"
+			_, err = b.bo.Adjust(c.Request().Context(), id, amount, actor, note)
+		} else {
+			_, err = b.bo.TopUp(c.Request().Context(), id, amount, actor, note)
+		}
+		if code := atsgate.ErrorCode(err); code == atsgate.EINVALID {
+			return b.renderStatement(c, http.StatusUnprocessableEntity, "", err)
+		} else if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done="+done)
+	}
+}
+
+// issueKeyPage issues (or rotates) an API key and shows it once, on the
+// response to the POST itself: it is never in a URL or a redirect.
+func (b *backOffice) issueKeyPage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	plain, key, err := b.bo.IssueKey(c.Request().Context(), id, false)
+	if err != nil {
+		return err
+	}
+	b.Logger.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
+	return b.renderStatement(c, http.StatusOK, plain, nil)
+}
+
+func (b *backOffice) disableKeyPage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := b.bo.DisableKey(c.Request().Context(), id); err != nil {
+		return err
+	}
+	b.Logger.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
+	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done=key_off")
+}
+
+// --- reconciliation ----------------------------------------------------------
+
+type reconLineView struct {
+	L                                  atsgate.ReconciliationLine
+	Minimum, Spend, Shortfall, Debited string
+	Period                             string
+	Owed                               bool
+}
+
+// lastMonth is the month before now's, in UTC: the one a report is most
+// often wanted for.
+func lastMonth(now time.Time) string {
+	t := now.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format(atsgate.MonthLayout)
+}
+
+func (b *backOffice) reconciliationPage(c echo.Context) error {
+	month := strings.TrimSpace(c.QueryParam("month"))
+	if month == "" {
+		month = lastMonth(b.Now())
+	}
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return err
+	}
+	r, err := b.bo.ReconciliationReport(c.Request().Context(), month, countryID)
+	if err != nil {
+		return err
+	}
+	return b.renderReconciliation(c, r)
+}
+
+func (b *backOffice) renderReconciliation(c echo.Context, r *atsgate.Reconciliation) error {
+	lines := make([]reconLineView, len(r.Lines))
+	type sum struct {
+		Currency                 string
+		Minimum, Spend, Debited  decimal.Decimal
+		Shortfall                decimal.Decimal
+		MinS, SpendS, DebS, ShoS string
+	}
+	var sums []*sum
+	byCur := map[string]*sum{}
+	for i, l := range r.Lines {
+		m := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: l.Currency}.String() }
+		lines[i] = reconLineView{L: l, Minimum: m(l.Minimum), Spend: m(l.Spend), Shortfall: m(l.Shortfall), Debited: m(l.Debited),
+			Period: l.From.Format("2006-01-02 15:04") + " – " + l.To.Format("2006-01-02 15:04 MST"),
+			Owed:   l.Status == atsgate.ReconcilePending}
+		s, ok := byCur[l.Currency]
+		if !ok {
+			s = &sum{Currency: l.Currency}
+			byCur[l.Currency] = s
+			sums = append(sums, s)
+		}
+		s.Minimum = s.Minimum.Add(l.Minimum)
+		s.Spend = s.Spend.Add(l.Spend)
+		s.Shortfall = s.Shortfall.Add(l.Shortfall)
+		s.Debited = s.Debited.Add(l.Debited)
+	}
+	for _, s := range sums {
+		m := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: s.Currency}.String() }
+		s.MinS, s.SpendS, s.DebS, s.ShoS = m(s.Minimum), m(s.Spend), m(s.Debited), m(s.Shortfall)
+	}
+	list, err := b.bo.Countries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return b.render(c, http.StatusOK, "reconciliation", "Reconciliation "+r.Month, map[string]any{
+		"R": r, "Lines": lines, "Sums": sums, "Countries": list, "Country": c.QueryParam("country"),
+		"At": r.At.UTC().Format("2006-01-02 15:04:05 UTC")})
+}
+
+func (b *backOffice) reconcilePage(c echo.Context) error {
+	month := strings.TrimSpace(formValue(c, "month"))
+	if _, err := b.bo.Reconcile(c.Request().Context(), month, 0, adminOf(c).Actor()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/reconciliation?"+url.Values{"month": {month}, "done": {"reconciled"}, "ref": {month}}.Encode())
+}
+
+// --- integration log -------------------------------------------------------
+
+type logView struct {
+	E        atsgate.LogEntry
+	Time     string
+	Country  string
+	Duration string
+	Failed   bool
+}
+
+func (b *backOffice) logsPage(c echo.Context) error {
+	f, err := logFilter(c)
+	if err != nil {
+		return err
+	}
+	entries, err := b.bo.Logs(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	countries, err := b.countryMap(c)
+	if err != nil {
+		return err
+	}
+	views := make([]logView, len(entries))
+	for i, e := range entries {
+		views[i] = logView{E: e, Time: e.Time.UTC().Format(atsgate.DateTimeLayout), Country: countries[e.CountryID].Code,
+			Duration: e.Duration.Round(100 * time.Microsecond).String(), Failed: e.Status >= 400}
+	}
+	var next string
+	if len(entries) == f.Limit && len(entries) > 0 {
+		q := c.QueryParams()
+		q.Set("before", strconv.FormatInt(entries[len(entries)-1].ID, 10))
+		next = "/admin/logs?" + q.Encode()
+	}
+	return b.render(c, http.StatusOK, "logs", "Integration log", map[string]any{
+		"Logs": views, "Next": next, "First": f.BeforeID != 0,
+		"Q": map[string]string{"employer": c.QueryParam("employer"), "operation": c.QueryParam("operation"),
+			"status": c.QueryParam("status"), "since": c.QueryParam("since"), "until": c.QueryParam("until")},
+		"Operations": []string{"create", "update", "close", "get", "list", "taxonomy", "health"},
+	})
+}
