@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
 )
@@ -105,3 +111,75 @@ VALUES ($1, 'adjustment', 100, 999999, 'test', 'broken by hand', $2)`
 		})
 	}
 }
+
+// TestScheduleCatchesUp: a server started days after the 1st reconciles the
+// month it missed at start-up, and the hourly run reconciles a month as soon
+// as it has ended in a country ahead of UTC, while UTC is still in it.
+func TestScheduleCatchesUp(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			var now atomicTime
+			now.Set(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC))
+			st, err := store.Open(ctx, dbtest.URL(t, dialect), store.WithClock(now.Get))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ke, err := st.CreateCountry(ctx, atsgate.Country{Code: "ke", Name: "Kenya", Hosts: []string{"ke.localhost"},
+				Currency: "KES", TimeZone: "Africa/Nairobi", Price: decimal.NewFromInt(50), PublicURL: "http://ke.localhost"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			emp, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: ke.ID, Name: "Acme", AutoPublish: true,
+				MinMonthlySpend: "500", CommitmentStart: "2026-09"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			minimumEntries := func() []string {
+				s, err := st.Statement(ctx, emp.ID, time.Time{}, time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var periods []string
+				for _, e := range s.Entries {
+					if e.Kind == atsgate.EntryMinimumSpend {
+						periods = append(periods, e.Period)
+					}
+				}
+				return periods
+			}
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+			// Started on 5 October: September is caught up, October is not due.
+			stop := startSchedule(ctx, st, log)
+			for deadline := time.Now().Add(10 * time.Second); len(minimumEntries()) == 0 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			stop()
+			if got := minimumEntries(); len(got) != 1 || got[0] != "2026-09" {
+				t.Fatalf("after a start on 5 October: minimum_spend periods %v, want [2026-09]", got)
+			}
+			// 31 October 22:00 UTC is 1 November 01:00 in Nairobi: October
+			// has ended there although UTC is still in it.
+			now.Set(time.Date(2026, 10, 31, 22, 0, 0, 0, time.UTC))
+			reconcileMonths(ctx, st, log)
+			reconcileMonths(ctx, st, log)
+			if got := minimumEntries(); len(got) != 2 || got[1] != "2026-10" {
+				t.Fatalf("on 1 November in Nairobi: minimum_spend periods %v, want [2026-09 2026-10]", got)
+			}
+			if bs, err := st.VerifyLedger(ctx, 0); err != nil || len(bs) != 0 {
+				t.Fatalf("VerifyLedger = %+v, %v", bs, err)
+			}
+		})
+	}
+}
+
+// atomicTime is a settable clock for the schedule tests.
+type atomicTime struct{ ns atomic.Int64 }
+
+func (a *atomicTime) Set(t time.Time) { a.ns.Store(t.UnixNano()) }
+func (a *atomicTime) Get() time.Time  { return time.Unix(0, a.ns.Load()).UTC() }
