@@ -315,3 +315,41 @@ func TestConcurrentTopUpsAndCharges(t *testing.T) {
 		checkLedger(t, f.st, f.employer.ID)
 	})
 }
+
+func TestConcurrentKeyIssue(t *testing.T) {
+	// Operators (or instances) issuing and rotating one employer's key at
+	// once: every call succeeds, each in turn revoking the previous key,
+	// and exactly one key, the last issued, stays active.
+	forEachDialect(t, func(t *testing.T, d string) {
+		f := setup(t, d, fixtureOpts{})
+		const n = 20
+		var mu sync.Mutex
+		plains := map[string]bool{}
+		results := race(t, n, func(ctx context.Context, i int) result {
+			plain, _, err := f.st.IssueKey(ctx, f.employer.ID, i%2 == 0) // even: rotate
+			if err == nil {
+				mu.Lock()
+				plains[plain] = true
+				mu.Unlock()
+			}
+			return result{err: err}
+		})
+		for _, r := range results {
+			if r.err != nil {
+				t.Errorf("call %d: %v", r.i, r.err)
+			}
+		}
+		if got := count(t, f.st, `SELECT COUNT(*) FROM api_keys WHERE employer_id = $1 AND revoked_at IS NULL`, f.employer.ID); got != 1 {
+			t.Errorf("active keys = %d, want 1", got)
+		}
+		var accepted int
+		for plain := range plains {
+			if _, err := f.st.Authenticate(context.Background(), atsgate.HashAPIKey(plain)); err == nil {
+				accepted++
+			}
+		}
+		if accepted != 1 {
+			t.Errorf("%d of the %d issued keys authenticate, want 1", accepted, len(plains))
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 )
@@ -393,6 +394,15 @@ func (s *Store) IssueKey(ctx context.Context, employerID int64, mustHaveActive b
 	now := s.now().UTC()
 	row := keyRow{EmployerID: employerID, Prefix: prefix, Hash: hash, CreatedAt: now}
 	err = s.transact(ctx, func(tx *gorm.DB) error {
+		// Key changes of one employer take turns: without this, a concurrent
+		// issue's new key is invisible to this UPDATE, so a rotate answers
+		// ENOTFOUND and an issue hits the one-active-key index. NO KEY UPDATE
+		// leaves job inserts (FOR KEY SHARE on the employer) unblocked.
+		if s.dialect == Postgres {
+			if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Select("id").Take(&employerRow{}, employerID).Error; err != nil {
+				return err
+			}
+		}
 		res := tx.Model(&keyRow{}).Where("employer_id = ? AND revoked_at IS NULL", employerID).Update("revoked_at", now)
 		if res.Error != nil {
 			return res.Error
