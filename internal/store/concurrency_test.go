@@ -353,3 +353,43 @@ func TestConcurrentKeyIssue(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentIdenticalCreatesRefused(t *testing.T) {
+	// Identical creates against a wallet that cannot pay: each waits for
+	// the one before it to roll back, is refused in turn, and nothing is
+	// left behind for the retry after a top-up.
+	forEachDialect(t, func(t *testing.T, d string) {
+		f := setup(t, d, fixtureOpts{balance: "4.99", price: "5"})
+		results := race(t, 30, func(ctx context.Context, i int) result {
+			j, created, err := f.st.CreateJob(ctx, f.p, jobInput("BROKE-1"))
+			return result{job: j, created: created, err: err}
+		})
+		for _, r := range results {
+			if atsgate.ErrorCode(r.err) != atsgate.EFUNDS || r.job != nil || r.created {
+				t.Errorf("call %d: job %v, created %v, err %v; want insufficient_funds", r.i, r.job, r.created, r.err)
+			}
+		}
+		if got := count(t, f.st, `SELECT COUNT(*) FROM jobs`); got != 0 {
+			t.Errorf("jobs = %d, want 0", got)
+		}
+		if _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("0.01"), "cli:root", ""); err != nil {
+			t.Fatal(err)
+		}
+		results = race(t, 30, func(ctx context.Context, i int) result {
+			j, created, err := f.st.CreateJob(ctx, f.p, jobInput("BROKE-1"))
+			return result{job: j, created: created, err: err}
+		})
+		var created int
+		for _, r := range results {
+			if r.err != nil {
+				t.Errorf("call %d after the top-up: %v", r.i, r.err)
+			} else if r.created {
+				created++
+			}
+		}
+		if created != 1 || !f.balance(t).IsZero() {
+			t.Errorf("after the top-up: %d created, balance %s; want 1 and 0", created, f.balance(t))
+		}
+		checkLedger(t, f.st, f.employer.ID)
+	})
+}
