@@ -38,5 +38,9 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
+# The load tool against a fresh embedded server (see .ci/load.sh for knobs).
+load:
+	bash .ci/load.sh
+
 clean:
 	rm -rf bin var
