@@ -146,11 +146,15 @@ func (s *Store) CreateAdminSession(ctx context.Context, tokenID int64, ttl time.
 // AdminSession implements atsgate.Admins.
 func (s *Store) AdminSession(ctx context.Context, id string) (*atsgate.AdminSession, error) {
 	var r struct {
-		adminSessionRow `gorm:"embedded"`
-		TName           string
-		TRole           string
-		TPrefix         string
-		TCreatedAt      time.Time
+		ID         string
+		TokenID    int64
+		CSRF       string `gorm:"column:csrf"`
+		CreatedAt  time.Time
+		ExpiresAt  time.Time
+		TName      string
+		TRole      string
+		TPrefix    string
+		TCreatedAt time.Time
 	}
 	err := s.db.WithContext(ctx).Raw(`
 SELECT s.id, s.token_id, s.csrf, s.created_at, s.expires_at,
