@@ -351,6 +351,9 @@ func (r response) wantError(t testing.TB, status int, code string) apiError {
 	if e.Error.Message == "" {
 		t.Errorf("error.message is empty; body %s", r.Body)
 	}
+	if status != http.StatusUnprocessableEntity && len(e.Error.Fields) > 0 {
+		t.Errorf("a %d carries fields (only 422 does): %s", status, r.Body)
+	}
 	return e
 }
 

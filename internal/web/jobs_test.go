@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/dbtest"
 )
 
 func TestIdempotentReplay(t *testing.T) {
@@ -449,5 +451,102 @@ func TestUpdateAndClose(t *testing.T) {
 	}
 	if charges != 4 {
 		t.Errorf("%d charges, want 4 (updates and closes charge nothing)", charges)
+	}
+}
+
+// TestOrderOfChecks: host → auth → parse/validate → idempotency → wallet.
+func TestOrderOfChecks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	emp := e.employer(t, "gh", "Acme", "50")
+	e.create(t, emp, job("ORDER-1")) // the wallet is now empty
+	cases := []struct {
+		name, host, key, body string
+		status                int
+		code                  string
+	}{
+		{"unknown host before auth", "nowhere.test", "", `{`, 404, "unknown_host"},
+		{"unknown host before a valid key", "nowhere.test", emp.Key, `{`, 404, "unknown_host"},
+		{"auth before parsing", "gh.localhost", "", `{`, 401, "unauthorized"},
+		{"auth before validation", "gh.localhost", "mjm_gh_" + strings.Repeat("B", 43), `{"external_id": ""}`, 401, "unauthorized"},
+		{"parsing before the wallet", "gh.localhost", emp.Key, `{`, 400, "invalid_json"},
+		{"validation before the wallet", "gh.localhost", emp.Key, `{"external_id": "ORDER-2", "title": "t"}`, 422, "validation_failed"},
+		{"validation before idempotency", "gh.localhost", emp.Key, `{"external_id": "ORDER-1", "title": "t"}`, 422, "validation_failed"},
+		{"idempotency before the wallet", "gh.localhost", emp.Key, `{"external_id": "ORDER-1", "title": "t", "description": "d"}`, 200, ""},
+		{"the wallet", "gh.localhost", emp.Key, `{"external_id": "ORDER-2", "title": "t", "description": "d"}`, 402, "insufficient_funds"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.send(t, e.request(t, http.MethodPost, "/api/ats/jobs", tc.host, tc.key, strings.NewReader(tc.body)))
+			if tc.code == "" {
+				res.wantStatus(t, tc.status)
+				return
+			}
+			res.wantError(t, tc.status, tc.code)
+		})
+	}
+	if s := e.statement(t, emp.ID); len(s.Entries) != 2 || !s.Balance.IsZero() {
+		t.Errorf("balance %s with %d entries, want 0 after one charge", s.Balance, len(s.Entries))
+	}
+}
+
+// TestEveryDialect runs the main flow, both storms in small, and the
+// wallet invariants on every store, so the embedded SQLite default keeps
+// the same HTTP contract as PostgreSQL.
+func TestEveryDialect(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvOn(t, dialect)
+			emp := e.employer(t, "gh", "Acme", fmt.Sprint(7*50))
+			rec := e.create(t, emp, job("D-1", "deadline", "30 September 2030"))
+			if rec.Deadline != "2030-09-30" || rec.ReceivedDate != "2026-06-18 09:14:32" || rec.AmountCharged != "50" {
+				t.Errorf("record = %+v", rec)
+			}
+			body, _ := json.Marshal(job("D-STORM"))
+			counts := map[int]int{}
+			for _, r := range e.storm(t, 20, func(int) *http.Request {
+				return e.request(t, http.MethodPost, "/api/ats/jobs", emp.Host, emp.Key, bytes.NewReader(body))
+			}) {
+				counts[r.status]++
+			}
+			if diff := cmp.Diff(map[int]int{201: 1, 200: 19}, counts); diff != "" {
+				t.Errorf("identical creates (-want +got):\n%s", diff)
+			}
+			counts = map[int]int{}
+			for _, r := range e.storm(t, 30, func(i int) *http.Request {
+				return e.request(t, http.MethodPost, "/api/ats/jobs", emp.Host, emp.Key, bodyOf(t, job(fmt.Sprintf("D-W-%02d", i))))
+			}) {
+				counts[r.status]++
+			}
+			if diff := cmp.Diff(map[int]int{201: 5, 402: 25}, counts); diff != "" {
+				t.Errorf("distinct creates (-want +got):\n%s", diff)
+			}
+			s := e.statement(t, emp.ID)
+			checkLedger(t, s)
+			if !s.Balance.IsZero() {
+				t.Errorf("balance %s, want 0", s.Balance)
+			}
+			e.call(t, emp, http.MethodPut, "/api/ats/jobs", map[string]any{"external_id": "D-1", "title": "Renamed"}).wantStatus(t, http.StatusOK)
+			e.call(t, emp, http.MethodPost, "/api/ats/jobs?action=close", map[string]any{"external_id": "D-1"}).wantStatus(t, http.StatusOK)
+			e.call(t, emp, http.MethodPut, "/api/ats/jobs", map[string]any{"external_id": "D-1", "title": "Again"}).wantError(t, http.StatusConflict, "conflict")
+			got := e.call(t, emp, http.MethodGet, "/api/ats/jobs?external_id=D-1", nil).wantStatus(t, http.StatusOK).record(t)
+			if got.Title != "Renamed" || got.State != "closed" {
+				t.Errorf("record = %+v", got)
+			}
+			var seen []string
+			cursor := ""
+			for {
+				res := e.call(t, emp, http.MethodGet, "/api/ats/jobs?limit=2&cursor="+cursor, nil).wantStatus(t, http.StatusOK).list(t)
+				seen = append(seen, externalIDs(res.Jobs)...)
+				if cursor = res.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if len(seen) != 7 || seen[len(seen)-1] != "D-1" {
+				t.Errorf("paged %v, want 7 jobs ending with D-1", seen)
+			}
+		})
 	}
 }

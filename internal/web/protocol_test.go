@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/atsgate/atsgate/internal/dbtest"
 )
 
 func TestInvalidJSON(t *testing.T) {
@@ -319,7 +321,15 @@ func TestKeyChangesTakeEffectAtOnce(t *testing.T) {
 // requires a deliberate answer: never a 5xx, always the JSON error body.
 func TestHostileInputs(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			hostileInputs(t, newEnvOn(t, dialect))
+		})
+	}
+}
+
+func hostileInputs(t *testing.T, e *env) {
 	emp := e.employer(t, "gh", "Acme", "100000")
 	e.create(t, emp, job("EXISTING"))
 	type hostile struct {
