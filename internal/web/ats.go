@@ -51,6 +51,7 @@ func readBody(c echo.Context) ([]byte, error) {
 	case err != nil:
 		return nil, atsgate.Errorf(atsgate.EINVALIDJSON, "the body could not be read")
 	}
+	c.Set(ctxRequestBody, b) // for the integration log
 	return b, nil
 }
 
@@ -61,6 +62,7 @@ func (s *Server) decodeJob(c echo.Context, create bool) (atsgate.JobInput, error
 		return atsgate.JobInput{}, err
 	}
 	in, fields, err := ats.DecodeJob(body)
+	setExternalID(c, in.ExternalID)
 	if err != nil {
 		return in, err
 	}
@@ -111,6 +113,7 @@ func (s *Server) closeJob(c echo.Context) error {
 		return err
 	}
 	externalID, fields, err := ats.DecodeExternalID(body)
+	setExternalID(c, externalID)
 	if err != nil {
 		return err
 	}

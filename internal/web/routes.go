@@ -9,10 +9,13 @@ import (
 // publicRoutes is the whole surface of the public listener.
 func (s *Server) publicRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
 
 	ats := e.Group("/api/ats", s.resolveCountry)
 	ats.GET("/taxonomy", s.taxonomy)
-	jobs := ats.Group("", s.authenticate)
+	// Every jobs request goes to the integration log, refusals included:
+	// recordAPI comes before every check that can refuse.
+	jobs := e.Group("/api/ats", s.recordAPI(atsgate.DialectATS), s.resolveCountry, s.authenticate)
 	// One URL, many operations: method and ?action= choose (atsJobs).
 	jobs.Any("/jobs", s.atsJobs)
 	jobs.Any("/jobs.php", s.atsJobs)
@@ -21,6 +24,8 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 // adminRoutes is the whole surface of the back-office listener.
 func (s *Server) adminRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics) // admin listener only
 	if s.BackOffice == nil {
 		return
 	}

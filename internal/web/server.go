@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,19 @@ type Deps struct {
 	// BackOffice serves the admin API and pages; nil leaves the admin
 	// listener with only its health and operability endpoints.
 	BackOffice atsgate.BackOffice
+
+	// IntegrationLog records every API request; nil records nothing.
+	IntegrationLog Recorder
+	// Metrics measures requests; nil measures nothing and /metrics is 404.
+	Metrics Metrics
+	// PingDatabase is /readyz's database check; nil uses the Directory's
+	// own Ping method when it has one.
+	PingDatabase func(ctx context.Context) error
+	// PingRedis is /readyz's Redis check; nil means Redis is not configured.
+	PingRedis func(ctx context.Context) error
+	// LimiterMode reports the rate limiter's mode ("redis", "degraded" or
+	// "local") for /readyz; nil derives it from PingRedis.
+	LimiterMode func() string
 }
 
 // Server holds the handlers' dependencies.
@@ -52,6 +66,7 @@ func NewPublic(d Deps) http.Handler {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.extractIP
+	e.Use(s.observe)
 	s.publicRoutes(e)
 	return e
 }
@@ -71,6 +86,7 @@ func NewAdmin(d Deps) http.Handler {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(s.observe)
 	s.adminRoutes(e)
 	return e
 }

@@ -1,0 +1,163 @@
+// Package metrics is atsgate's Prometheus instrumentation: requests and
+// their latency by route and operation, rate-limit decisions and the
+// limiter's mode, the integration log's queue, and the database pool.
+//
+// Everything is registered on a registry the caller creates (never the
+// global one), so tests and several servers in one process do not collide.
+// Every method is safe on a nil *Metrics, which measures nothing.
+package metrics
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace prefixes every metric name.
+const Namespace = "atsgate"
+
+// LimiterModes are the values SetLimiterMode accepts (ratelimit.Mode*).
+var LimiterModes = []string{"redis", "degraded", "local"}
+
+// Metrics holds the collectors.
+type Metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	rateLimit   *prometheus.CounterVec
+	limiterMode *prometheus.GaugeVec
+}
+
+// New registers atsgate's collectors, and the Go runtime and process
+// collectors, on reg.
+func New(reg *prometheus.Registry) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "http_requests_total",
+			Help: "HTTP requests by route pattern, API operation (create, update, close, get, list, …; empty outside the APIs) and status code.",
+		}, []string{"route", "operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "http_request_duration_seconds",
+			Help:    "Time from the request reaching the router to the response being written, by route pattern and API operation.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "operation"}),
+		rateLimit: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "rate_limit_decisions_total",
+			Help: "Rate-limit decisions by result (allowed, limited, …).",
+		}, []string{"result"}),
+		limiterMode: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "limiter_mode",
+			Help: "1 for the rate limiter's current mode: redis (shared), degraded (Redis failing, in-process fallback) or local (no Redis configured).",
+		}, []string{"mode"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.rateLimit, m.limiterMode,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is where the collectors are registered.
+func (m *Metrics) Registry() *prometheus.Registry {
+	if m == nil {
+		return nil
+	}
+	return m.reg
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveRequest counts one request and its latency. route is the router's
+// pattern ("/api/ats/jobs"), never the raw path, so the label set stays
+// bounded.
+func (m *Metrics) ObserveRequest(route, operation string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(route, operation, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route, operation).Observe(d.Seconds())
+}
+
+// RateLimitDecision counts one decision of the rate limiter; result is a
+// short fixed word such as "allowed", "limited" or "auth_failure_limited".
+func (m *Metrics) RateLimitDecision(result string) {
+	if m == nil {
+		return
+	}
+	m.rateLimit.WithLabelValues(result).Inc()
+}
+
+// SetLimiterMode marks mode ("redis", "degraded" or "local") as the
+// limiter's current mode and the others as not.
+func (m *Metrics) SetLimiterMode(mode string) {
+	if m == nil {
+		return
+	}
+	for _, k := range LimiterModes {
+		v := 0.0
+		if k == mode {
+			v = 1
+		}
+		m.limiterMode.WithLabelValues(k).Set(v)
+	}
+}
+
+// LogQueue is what the metrics read from the integration log recorder
+// (*intlog.Recorder).
+type LogQueue interface {
+	Queued() int
+	Capacity() int
+	Written() int64
+	Dropped() int64
+	WriteErrors() int64
+	Purged() int64
+}
+
+// WatchIntegrationLog exports q's queue depth and counters, read at each
+// scrape.
+func (m *Metrics) WatchIntegrationLog(q LogQueue) {
+	if m == nil || q == nil {
+		return
+	}
+	name := func(n string) string { return prometheus.BuildFQName(Namespace, "integration_log", n) }
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("queue_depth"),
+			Help: "Integration log entries waiting to be written."},
+			func() float64 { return float64(q.Queued()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("queue_capacity"),
+			Help: "Size of the integration log queue; beyond it entries are dropped."},
+			func() float64 { return float64(q.Capacity()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("written_total"),
+			Help: "Integration log entries stored."},
+			func() float64 { return float64(q.Written()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("dropped_total"),
+			Help: "Integration log entries dropped because the queue was full."},
+			func() float64 { return float64(q.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("write_errors_total"),
+			Help: "Integration log entries lost because writing their batch failed."},
+			func() float64 { return float64(q.WriteErrors()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("purged_total"),
+			Help: "Integration log entries deleted after the retention period."},
+			func() float64 { return float64(q.Purged()) }),
+	)
+}
+
+// WatchDB exports the connection pool statistics of db
+// (go_sql_open_connections{db_name="atsgate"}, go_sql_wait_count_total, …).
+func (m *Metrics) WatchDB(db *sql.DB) {
+	if m == nil || db == nil {
+		return
+	}
+	m.reg.MustRegister(collectors.NewDBStatsCollector(db, Namespace))
+}
