@@ -14,6 +14,7 @@ import (
 )
 
 func TestCountries(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		st := openStore(t, d)
@@ -166,6 +167,7 @@ func TestCountries(t *testing.T) {
 }
 
 func TestEmployers(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		st := openStore(t, d)
@@ -319,6 +321,7 @@ func TestEmployers(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		st := openStore(t, d)

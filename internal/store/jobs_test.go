@@ -22,6 +22,7 @@ var jobCmp = cmp.Options{
 }
 
 func TestCreateJob(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		now := time.Date(2026, 10, 5, 9, 14, 32, 0, time.UTC)
@@ -138,6 +139,7 @@ func TestCreateJob(t *testing.T) {
 }
 
 func TestCreateJobAutoPublish(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		now := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
@@ -185,6 +187,7 @@ func TestCreateJobAutoPublish(t *testing.T) {
 }
 
 func TestPublicPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		id    int64
 		title string
@@ -206,6 +209,7 @@ func TestPublicPath(t *testing.T) {
 }
 
 func TestUpdateJob(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		now := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
@@ -310,6 +314,7 @@ func TestUpdateJob(t *testing.T) {
 }
 
 func TestCloseJob(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		now := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
@@ -384,6 +389,7 @@ func TestCloseJob(t *testing.T) {
 }
 
 func TestListJobs(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		f := setup(t, d, fixtureOpts{balance: "100000"})

@@ -14,6 +14,7 @@ import (
 )
 
 func TestApprove(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		created := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
@@ -93,6 +94,7 @@ func TestApprove(t *testing.T) {
 }
 
 func TestDisapprove(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		created := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
@@ -192,6 +194,7 @@ func TestDisapprove(t *testing.T) {
 }
 
 func TestDisapproveFreeJob(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		f := setup(t, d, fixtureOpts{price: "0"})
@@ -210,6 +213,7 @@ func TestDisapproveFreeJob(t *testing.T) {
 }
 
 func TestReviewQueue(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		st := openStore(t, d)

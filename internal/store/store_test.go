@@ -17,6 +17,11 @@ import (
 
 // forEachDialect runs fn as a parallel subtest against every database the
 // store supports: the contract suite.
+//
+// Contract tests call t.Parallel themselves: they hold one connection at a
+// time. The concurrency tests do not, so they run one after another before
+// the parallel ones, and their PostgreSQL pools (up to 25 connections each)
+// never pile up against the server's max_connections.
 func forEachDialect(t *testing.T, fn func(t *testing.T, d string)) {
 	t.Helper()
 	for _, d := range dbtest.Dialects {

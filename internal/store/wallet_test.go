@@ -14,6 +14,7 @@ import (
 )
 
 func TestTopUpAndAdjust(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		now := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
@@ -117,6 +118,7 @@ func TestTopUpAndAdjust(t *testing.T) {
 }
 
 func TestStatement(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		clock := newTestClock(time.Date(2026, 9, 20, 10, 0, 0, 0, time.UTC))
@@ -253,6 +255,7 @@ func TestStatement(t *testing.T) {
 }
 
 func TestLedgerAppendOnly(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		f := setup(t, d, fixtureOpts{balance: "100"})
 		f.create(t, "AO-1")
@@ -282,6 +285,7 @@ func TestLedgerAppendOnly(t *testing.T) {
 }
 
 func TestInsufficientFunds(t *testing.T) {
+	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
 		f := setup(t, d, fixtureOpts{price: "50", balance: "49.99"})
@@ -371,6 +375,7 @@ func TestInsufficientFunds(t *testing.T) {
 }
 
 func TestNegativeBalanceFreeJob(t *testing.T) {
+	t.Parallel()
 	// A negative wallet is refused even when the job costs nothing: the
 	// balance is below zero, and zero is the least a charge may leave.
 	forEachDialect(t, func(t *testing.T, d string) {
