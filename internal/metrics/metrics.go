@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,11 +27,14 @@ var LimiterModes = []string{"redis", "degraded", "local"}
 
 // Metrics holds the collectors.
 type Metrics struct {
-	reg         *prometheus.Registry
-	requests    *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	rateLimit   *prometheus.CounterVec
-	limiterMode *prometheus.GaugeVec
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	rateLimit *prometheus.CounterVec
+
+	modeMu   sync.Mutex
+	mode     string        // set by SetLimiterMode
+	modeFunc func() string // or read at each scrape (WatchLimiterMode)
 }
 
 // New registers atsgate's collectors, and the Go runtime and process
@@ -51,12 +55,11 @@ func New(reg *prometheus.Registry) *Metrics {
 			Namespace: Namespace, Name: "rate_limit_decisions_total",
 			Help: "Rate-limit decisions by result (allowed, limited, …).",
 		}, []string{"result"}),
-		limiterMode: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "limiter_mode",
-			Help: "1 for the rate limiter's current mode: redis (shared), degraded (Redis failing, in-process fallback) or local (no Redis configured).",
-		}, []string{"mode"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.rateLimit, m.limiterMode,
+	mode := limiterModeCollector{m: m, desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "limiter_mode"),
+		"1 for the rate limiter's current mode: redis (shared), degraded (Redis failing, in-process fallback) or local (no Redis configured).",
+		[]string{"mode"}, nil)}
+	reg.MustRegister(m.requests, m.latency, m.rateLimit, mode,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -98,18 +101,58 @@ func (m *Metrics) RateLimitDecision(result string) {
 	m.rateLimit.WithLabelValues(result).Inc()
 }
 
-// SetLimiterMode marks mode ("redis", "degraded" or "local") as the
-// limiter's current mode and the others as not.
+// SetLimiterMode records mode ("redis", "degraded" or "local") as the
+// limiter's current mode: limiter_mode is 1 for it and 0 for the others.
 func (m *Metrics) SetLimiterMode(mode string) {
 	if m == nil {
 		return
+	}
+	m.modeMu.Lock()
+	m.mode = mode
+	m.modeMu.Unlock()
+}
+
+// WatchLimiterMode makes each scrape read the limiter's mode from mode
+// (ratelimit.Fallback.Mode), so no one has to call SetLimiterMode on
+// every change. It takes precedence over SetLimiterMode.
+func (m *Metrics) WatchLimiterMode(mode func() string) {
+	if m == nil {
+		return
+	}
+	m.modeMu.Lock()
+	m.modeFunc = mode
+	m.modeMu.Unlock()
+}
+
+func (m *Metrics) limiterMode() string {
+	m.modeMu.Lock()
+	mode, f := m.mode, m.modeFunc
+	m.modeMu.Unlock()
+	if f != nil {
+		return f()
+	}
+	return mode
+}
+
+// limiterModeCollector exports the limiter's mode as one gauge per mode.
+type limiterModeCollector struct {
+	m    *Metrics
+	desc *prometheus.Desc
+}
+
+func (c limiterModeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c limiterModeCollector) Collect(ch chan<- prometheus.Metric) {
+	mode := c.m.limiterMode()
+	if mode == "" {
+		return // not known yet
 	}
 	for _, k := range LimiterModes {
 		v := 0.0
 		if k == mode {
 			v = 1
 		}
-		m.limiterMode.WithLabelValues(k).Set(v)
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, k)
 	}
 }
 
