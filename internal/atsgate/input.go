@@ -79,13 +79,21 @@ func (in *JobInput) Validate(r Rules, fields map[string]string) map[string]strin
 			fields[k] = msg
 		}
 	}
-	switch n := utf8.RuneCountInString(in.ExternalID); {
-	case n == 0:
-		bad("external_id", "is required")
-	case n > MaxExternalIDChars:
-		bad("external_id", "must be at most 191 characters")
-	case !utf8.ValidString(in.ExternalID) || strings.IndexFunc(in.ExternalID, unicode.IsControl) >= 0:
-		bad("external_id", "must not contain control characters")
+	if msg := CheckExternalID(in.ExternalID); msg != "" {
+		bad("external_id", msg)
+	}
+	// PostgreSQL cannot store U+0000 in text; refuse it in every field
+	// rather than let the database fail.
+	for k, v := range map[string]*string{"title": in.Title, "description": in.Description,
+		"apply_url": in.ApplyURL, "apply_email": in.ApplyEmail} {
+		if v != nil && strings.IndexByte(*v, 0) >= 0 {
+			bad(k, "must not contain NUL characters")
+		}
+	}
+	for k, v := range in.Extras {
+		if strings.IndexByte(v, 0) >= 0 {
+			bad(k, "must not contain NUL characters")
+		}
 	}
 	if in.Title != nil {
 		t := strings.TrimSpace(*in.Title)
@@ -170,6 +178,22 @@ func (in *JobInput) Validate(r Rules, fields map[string]string) map[string]strin
 		in.Extras[k] = v
 	}
 	return fields
+}
+
+// CheckExternalID says what is wrong with an external ID, or "" when it is
+// acceptable: 1–191 characters of valid UTF-8 without control characters.
+func CheckExternalID(id string) string {
+	switch n := utf8.RuneCountInString(id); {
+	case n == 0:
+		return "is required"
+	case n > MaxExternalIDChars:
+		return "must be at most 191 characters"
+	case !utf8.ValidString(id):
+		return "must be valid UTF-8"
+	case strings.IndexFunc(id, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
 }
 
 // keepKnown drops non-positive and repeated IDs and flags unknown ones.

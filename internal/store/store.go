@@ -184,6 +184,12 @@ func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error 
 	return err
 }
 
+// badText reports PostgreSQL's refusal of NUL bytes or invalid UTF-8.
+func badText(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "22021" || pg.Code == "22P05")
+}
+
 func retryable(err error) bool {
 	var pg *pgconn.PgError
 	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
@@ -211,6 +217,10 @@ func translate(err error, what string) error {
 		return atsgate.Errorf(atsgate.ENOTFOUND, "%s not found", what)
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return &atsgate.Error{Code: atsgate.ECONFLICT, Message: what + " already exists", Err: err}
+	case badText(err):
+		// A safety net: validation should have refused such text already.
+		return &atsgate.Error{Code: atsgate.EINVALID, Message: "a text field holds characters that cannot be stored",
+			Fields: map[string]string{"body": "contains NUL or invalid UTF-8 characters"}, Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &atsgate.Error{Code: atsgate.EUNAVAILABLE, Message: "the request was cancelled", Err: err}
 	default:

@@ -117,8 +117,8 @@ func (s *Server) closeJob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(fields) == 0 && externalID == "" {
-		fields = map[string]string{"external_id": "is required"}
+	if msg := atsgate.CheckExternalID(externalID); len(fields) == 0 && msg != "" {
+		fields = map[string]string{"external_id": msg}
 	}
 	if len(fields) > 0 {
 		return atsgate.Invalid(fields)
@@ -133,8 +133,8 @@ func (s *Server) closeJob(c echo.Context) error {
 
 func (s *Server) getJob(c echo.Context) error {
 	externalID := c.QueryParam("external_id")
-	if externalID == "" {
-		return atsgate.Invalid(map[string]string{"external_id": "must not be empty"})
+	if msg := atsgate.CheckExternalID(externalID); msg != "" {
+		return atsgate.Invalid(map[string]string{"external_id": msg})
 	}
 	p := principalOf(c)
 	job, err := s.Jobs.Job(c.Request().Context(), p.Employer.ID, externalID)
