@@ -47,3 +47,70 @@ func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []st
 		fmt.Fprintln(w, "Sign in at http://<ATSGATE_ADMIN_ADDR>/admin/login, or send it as 'Authorization: Bearer <token>' to /admin/api/.")
 	})
 }
+
+// adminTokenListJSON is the --json form of a token in admin token list.
+type adminTokenListJSON struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	Prefix    string     `json:"prefix"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+func cmdAdminTokenList(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	toks, err := st.AdminTokens(ctx)
+	if err != nil {
+		return cliError(err)
+	}
+	out := make([]adminTokenListJSON, len(toks))
+	for i, t := range toks {
+		out[i] = adminTokenListJSON{ID: t.ID, Name: t.Name, Role: string(t.Role), Prefix: t.Prefix, CreatedAt: t.CreatedAt}
+		if !t.RevokedAt.IsZero() {
+			out[i].RevokedAt = &toks[i].RevokedAt
+		}
+	}
+	return e.print(out, func(w io.Writer) {
+		fmt.Fprintln(w, "ID\tNAME\tROLE\tPREFIX\tCREATED (UTC)\tREVOKED (UTC)")
+		for _, t := range toks {
+			revoked := "active"
+			if !t.RevokedAt.IsZero() {
+				revoked = t.RevokedAt.Format(time.DateTime)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Prefix, t.CreatedAt.Format(time.DateTime), revoked)
+		}
+	})
+}
+
+func cmdAdminTokenRevoke(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	id := fs.String("id", "", "the token's ID, from admin token list")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "id"); err != nil {
+		return err
+	}
+	n, err := parseID("id", *id)
+	if err != nil {
+		return err
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.RevokeAdminToken(ctx, n); err != nil {
+		return cliError(err)
+	}
+	return e.print(map[string]any{"id": n, "revoked": true}, func(w io.Writer) {
+		fmt.Fprintf(w, "admin token %d revoked; its sessions have ended\n", n)
+	})
+}

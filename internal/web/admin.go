@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -706,23 +705,23 @@ func (b *backOffice) apiReconcile(c echo.Context) error {
 }
 
 type logJSON struct {
-	ID           int64  `json:"id"`
-	Time         string `json:"time"`
-	CountryID    int64  `json:"country_id,omitempty"`
-	EmployerID   int64  `json:"employer_id,omitempty"`
-	KeyPrefix    string `json:"key_prefix"`
-	Dialect      string `json:"dialect"`
-	Operation    string `json:"operation"`
-	ExternalID   string `json:"external_id"`
-	Status       int    `json:"status"`
-	ErrorCode    string `json:"error_code"`
-	DurationMS   string `json:"duration_ms"`
-	ClientIP     string `json:"client_ip"`
-	RequestID    string `json:"request_id"`
-	Method       string `json:"method"`
-	Path         string `json:"path"`
-	RequestBody  string `json:"request_body"`
-	ResponseBody string `json:"response_body"`
+	ID           int64   `json:"id"`
+	Time         string  `json:"time"`
+	CountryID    int64   `json:"country_id,omitempty"`
+	EmployerID   int64   `json:"employer_id,omitempty"`
+	KeyPrefix    string  `json:"key_prefix"`
+	Dialect      string  `json:"dialect"`
+	Operation    string  `json:"operation"`
+	ExternalID   string  `json:"external_id"`
+	Status       int     `json:"status"`
+	ErrorCode    string  `json:"error_code"`
+	DurationMS   float64 `json:"duration_ms"`
+	ClientIP     string  `json:"client_ip"`
+	RequestID    string  `json:"request_id"`
+	Method       string  `json:"method"`
+	Path         string  `json:"path"`
+	RequestBody  string  `json:"request_body"`
+	ResponseBody string  `json:"response_body"`
 }
 
 func (b *backOffice) apiLogs(c echo.Context) error {
@@ -737,7 +736,7 @@ func (b *backOffice) apiLogs(c echo.Context) error {
 	out := make([]logJSON, len(entries))
 	for i, l := range entries {
 		out[i] = logJSON{l.ID, l.Time.UTC().Format(rfc3339), l.CountryID, l.EmployerID, l.KeyPrefix, l.Dialect,
-			l.Operation, l.ExternalID, l.Status, l.ErrorCode, fmt.Sprintf("%.1f", float64(l.Duration.Microseconds())/1000),
+			l.Operation, l.ExternalID, l.Status, l.ErrorCode, float64(l.Duration.Microseconds()) / 1000,
 			l.ClientIP, l.RequestID, l.Method, l.Path, l.RequestBody, l.ResponseBody}
 	}
 	resp := map[string]any{"logs": out}
