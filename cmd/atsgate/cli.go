@@ -58,6 +58,7 @@ func commands() map[string]command {
 		"admin token revoke": {usage: "admin token revoke --id ID", run: cmdAdminTokenRevoke},
 		"reconcile":          {usage: "reconcile --month 2026-10 [--employer ID]", run: cmdReconcile},
 		"ledger verify":      {usage: "ledger verify [--employer ID]", run: cmdLedgerVerify},
+		"logs":               {usage: "logs [--employer ID] [--since 1h] [--until TIME] [--status 4xx|404] [--operation create] [--limit 50] [--before ID] [--bodies]", run: cmdLogs},
 	}
 }
 

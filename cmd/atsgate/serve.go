@@ -52,6 +52,10 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 			return err
 		}
 	}
+	// Metrics and the integration log (observe.go). The deferred stop runs
+	// after the HTTP servers have stopped, and drains the log.
+	obs := startObservability(ctx, cfg, log, st)
+	defer obs.stop()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -70,6 +74,9 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		Now:            time.Now,
 		TrustedProxies: cfg.TrustedProxies,
 		BackOffice:     st,
+		IntegrationLog: obs.recorder,
+		Metrics:        obs.metrics,
+		PingDatabase:   st.Ping,
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {

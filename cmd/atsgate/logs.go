@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// logJSON is the --json form of an integration log entry.
+type logJSON struct {
+	ID           int64     `json:"id"`
+	Time         time.Time `json:"time"`
+	CountryID    int64     `json:"country_id"`
+	EmployerID   int64     `json:"employer_id"`
+	KeyPrefix    string    `json:"key_prefix"`
+	Dialect      string    `json:"dialect"`
+	Operation    string    `json:"operation"`
+	ExternalID   string    `json:"external_id"`
+	Status       int       `json:"status"`
+	ErrorCode    string    `json:"error_code"`
+	DurationMS   float64   `json:"duration_ms"`
+	ClientIP     string    `json:"client_ip"`
+	RequestID    string    `json:"request_id"`
+	Method       string    `json:"method"`
+	Path         string    `json:"path"`
+	RequestBody  string    `json:"request_body"`
+	ResponseBody string    `json:"response_body"`
+}
+
+func logOut(l *atsgate.LogEntry) logJSON {
+	return logJSON{
+		ID: l.ID, Time: l.Time.UTC(), CountryID: l.CountryID, EmployerID: l.EmployerID, KeyPrefix: l.KeyPrefix,
+		Dialect: l.Dialect, Operation: l.Operation, ExternalID: l.ExternalID, Status: l.Status,
+		ErrorCode: l.ErrorCode, DurationMS: float64(l.Duration.Microseconds()) / 1000, ClientIP: l.ClientIP,
+		RequestID: l.RequestID, Method: l.Method, Path: l.Path, RequestBody: l.RequestBody,
+		ResponseBody: l.ResponseBody,
+	}
+}
+
+// cmdLogs reads the integration log, newest first.
+func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
+	emp := fs.String("employer", "", "only this employer's requests (ID)")
+	since := fs.String("since", "", "only requests from this long ago (1h, 30m, 7d) or since this time (2026-10-01, RFC 3339)")
+	until := fs.String("until", "", "only requests before this time (2026-10-01, RFC 3339)")
+	status := fs.String("status", "", "only this status (404) or class (4xx, 5xx)")
+	op := fs.String("operation", "", "only this operation (create, update, close, get, list)")
+	limit := fs.Int("limit", 50, "at most this many entries (1-1000)")
+	before := fs.String("before", "", "only entries older than this entry ID (the next page)")
+	bodies := fs.Bool("bodies", false, "also print request and response bodies (text output)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	now := time.Now()
+	f := atsgate.LogFilter{Operation: strings.TrimSpace(*op), Limit: *limit}
+	if *limit < 1 || *limit > 1000 {
+		return fmt.Errorf("--limit must be between 1 and 1000")
+	}
+	var err error
+	if *emp != "" {
+		if f.EmployerID, err = parseID("employer", *emp); err != nil {
+			return err
+		}
+	}
+	if *before != "" {
+		if f.BeforeID, err = parseID("before", *before); err != nil {
+			return err
+		}
+	}
+	if *since != "" {
+		if f.Since, err = parseSince(*since, now); err != nil {
+			return fmt.Errorf("--since: %w", err)
+		}
+	}
+	if *until != "" {
+		if f.Until, err = parseSince(*until, now); err != nil {
+			return fmt.Errorf("--until: %w", err)
+		}
+	}
+	if *status != "" {
+		if f.Status, f.StatusClass, err = parseStatus(*status); err != nil {
+			return err
+		}
+	}
+	st, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	entries, err := st.Logs(ctx, f)
+	if err != nil {
+		return cliError(err)
+	}
+	out := make([]logJSON, len(entries))
+	for i := range entries {
+		out[i] = logOut(&entries[i])
+	}
+	return e.print(out, func(w io.Writer) {
+		fmt.Fprintln(w, "ID\tTIME (UTC)\tEMPLOYER\tKEY\tDIALECT\tOPERATION\tEXTERNAL ID\tSTATUS\tERROR\tMS\tCLIENT IP\tREQUEST ID")
+		for _, l := range out {
+			fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\t%s\n", l.ID,
+				l.Time.Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), l.Dialect, l.Operation,
+				dash(l.ExternalID), l.Status, dash(l.ErrorCode), l.DurationMS, l.ClientIP, l.RequestID)
+			if *bodies {
+				fmt.Fprintf(w, "\t%s %s\n\t> %s\n\t< %s\n", l.Method, l.Path, oneLine(l.RequestBody), oneLine(l.ResponseBody))
+			}
+		}
+		if len(out) == f.Limit {
+			fmt.Fprintf(w, "\n(more: --before %d)\n", out[len(out)-1].ID)
+		}
+	})
+}
+
+// parseSince reads an age ("90m", "1h", "7d") as that long before now, or
+// a date or RFC 3339 time.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, atsgate.DateTimeLayout, atsgate.DateLayout} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is neither an age (1h, 30m, 7d) nor a time (2026-10-01, 2026-10-01T12:00:00Z)", v)
+}
+
+// parseStatus reads "404" as an exact status and "4xx" as a class.
+func parseStatus(v string) (status, class int, err error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if len(v) == 3 && strings.HasSuffix(v, "xx") && v[0] >= '1' && v[0] <= '5' {
+		return 0, int(v[0] - '0'), nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 100 || n > 599 {
+		return 0, 0, fmt.Errorf("--status must be a status code (404) or a class (4xx)")
+	}
+	return n, 0, nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// oneLine keeps a body on one terminal line.
+func oneLine(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", `\t`).Replace(s)
+}
