@@ -53,6 +53,7 @@ type obsEnv struct {
 	rec     *intlog.Recorder
 	metrics *metrics.Metrics
 	logs    *syncBuffer
+	handler http.Handler // the public listener's
 	public  *httptest.Server
 	admin   *httptest.Server
 	gh      *atsgate.Country
@@ -102,11 +103,12 @@ func newObsEnv(t testing.TB, tweak func(*web.Deps)) *obsEnv {
 	if tweak != nil {
 		tweak(&d)
 	}
-	pub := httptest.NewServer(web.NewPublic(d))
+	h := web.NewPublic(d)
+	pub := httptest.NewServer(h)
 	t.Cleanup(pub.Close)
 	adm := httptest.NewServer(web.NewAdmin(d))
 	t.Cleanup(adm.Close)
-	return &obsEnv{st: st, rec: rec, metrics: m, logs: logs, public: pub, admin: adm, gh: gh, empID: emp.ID, key: key}
+	return &obsEnv{st: st, rec: rec, metrics: m, logs: logs, handler: h, public: pub, admin: adm, gh: gh, empID: emp.ID, key: key}
 }
 
 // do sends a request to srv with Host gh.localhost; key "" sends none.
