@@ -23,6 +23,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultQueueSize     = 10000
+	DefaultQueueBytes    = 64 << 20
 	DefaultBatchSize     = 500
 	DefaultFlushInterval = 250 * time.Millisecond
 	DefaultPurgeInterval = time.Hour
@@ -37,6 +38,9 @@ type Options struct {
 	// QueueSize is how many entries may wait for the writer; beyond it,
 	// Record drops.
 	QueueSize int
+	// QueueBytes bounds the memory of the waiting entries (their bodies
+	// and a fixed overhead each); beyond it, Record drops.
+	QueueBytes int64
 	// BatchSize is the most entries written by one insert.
 	BatchSize int
 	// FlushInterval is the longest an entry waits for its batch to fill.
@@ -61,6 +65,7 @@ type Recorder struct {
 	queue chan atsgate.LogEntry
 
 	stopped     atomic.Bool
+	queuedBytes atomic.Int64
 	written     atomic.Int64
 	dropped     atomic.Int64
 	writeErrors atomic.Int64
@@ -75,6 +80,9 @@ type Recorder struct {
 func New(store atsgate.IntegrationLog, o Options) *Recorder {
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = DefaultQueueBytes
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
@@ -114,11 +122,30 @@ func (r *Recorder) Record(e atsgate.LogEntry) {
 	}
 	e.RequestBody = Cut(e.RequestBody, atsgate.MaxLoggedBody)
 	e.ResponseBody = Cut(e.ResponseBody, atsgate.MaxLoggedBody)
+	size := entrySize(&e)
+	if r.queuedBytes.Add(size) > r.opt.QueueBytes {
+		r.queuedBytes.Add(-size)
+		r.dropped.Add(1)
+		return
+	}
 	select {
 	case r.queue <- e:
 	default:
+		r.queuedBytes.Add(-size)
 		r.dropped.Add(1)
 	}
+}
+
+// entrySize is what an entry is counted as against Options.QueueBytes.
+func entrySize(e *atsgate.LogEntry) int64 {
+	const overhead = 512 // the struct and its short strings
+	return int64(overhead + len(e.RequestBody) + len(e.ResponseBody))
+}
+
+// take is the writer's side of the queue: it releases e's bytes.
+func (r *Recorder) take(e atsgate.LogEntry, batch []atsgate.LogEntry) []atsgate.LogEntry {
+	r.queuedBytes.Add(-entrySize(&e))
+	return append(batch, e)
 }
 
 // Queued is how many entries wait for the writer now.
@@ -127,6 +154,14 @@ func (r *Recorder) Queued() int {
 		return 0
 	}
 	return len(r.queue)
+}
+
+// QueuedBytes is the memory the waiting entries are counted as.
+func (r *Recorder) QueuedBytes() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.queuedBytes.Load()
 }
 
 // Capacity is the size of the queue.
@@ -179,6 +214,9 @@ func (r *Recorder) Purged() int64 {
 func (r *Recorder) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.opt.FlushInterval)
 	defer tick.Stop()
+	// A write in progress when ctx ends still completes (each write is
+	// bounded by writeTimeout): cancelling it would lose its batch.
+	wctx := context.WithoutCancel(ctx)
 	batch := make([]atsgate.LogEntry, 0, r.opt.BatchSize)
 	flush := func(ctx context.Context) {
 		if len(batch) > 0 {
@@ -190,20 +228,20 @@ func (r *Recorder) Run(ctx context.Context) error {
 	for {
 		select {
 		case e := <-r.queue:
-			batch = append(batch, e)
+			batch = r.take(e, batch)
 			if len(batch) >= r.opt.BatchSize {
-				flush(ctx)
+				flush(wctx)
 			}
 		case <-tick.C:
-			flush(ctx)
+			flush(wctx)
 		case <-ctx.Done():
 			r.stopped.Store(true)
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opt.DrainTimeout)
+			dctx, cancel := context.WithTimeout(wctx, r.opt.DrainTimeout)
 			defer cancel()
 			for drained := false; !drained; {
 				select {
 				case e := <-r.queue:
-					batch = append(batch, e)
+					batch = r.take(e, batch)
 					if len(batch) >= r.opt.BatchSize {
 						flush(dctx)
 					}
@@ -230,7 +268,7 @@ func (r *Recorder) Flush(ctx context.Context) {
 	for {
 		select {
 		case e := <-r.queue:
-			batch = append(batch, e)
+			batch = r.take(e, batch)
 			if len(batch) < r.opt.BatchSize {
 				continue
 			}

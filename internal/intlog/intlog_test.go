@@ -138,6 +138,35 @@ func TestRecordNeverBlocks(t *testing.T) {
 	nilRec.Record(entry(0)) // must not panic
 }
 
+func TestQueueBytes(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	// Room for two entries with 10 KiB bodies and a small one, not three
+	// big ones; the writer is
+	// not running.
+	rec := intlog.New(st, intlog.Options{QueueBytes: 2*(10<<10+512) + 600, Logger: quiet})
+	big := entry(0)
+	big.RequestBody = strings.Repeat("x", 10<<10)
+	for i := 0; i < 3; i++ {
+		rec.Record(big)
+	}
+	if rec.Queued() != 2 || rec.Dropped() != 1 {
+		t.Errorf("queued %d dropped %d; want 2 queued and 1 dropped by size", rec.Queued(), rec.Dropped())
+	}
+	rec.Record(entry(1)) // a small one still fits
+	if rec.Queued() != 3 {
+		t.Errorf("queued %d, want 3", rec.Queued())
+	}
+	rec.Flush(context.Background())
+	if rec.QueuedBytes() != 0 || rec.Written() != 3 {
+		t.Errorf("after flush: %d bytes queued, %d written; want 0 and 3", rec.QueuedBytes(), rec.Written())
+	}
+	rec.Record(big) // room again
+	if rec.Queued() != 1 || rec.Dropped() != 1 {
+		t.Errorf("queued %d dropped %d after the flush; want 1 and 1", rec.Queued(), rec.Dropped())
+	}
+}
+
 func TestBatchesAndDrain(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)

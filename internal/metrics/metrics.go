@@ -160,6 +160,7 @@ func (c limiterModeCollector) Collect(ch chan<- prometheus.Metric) {
 // (*intlog.Recorder).
 type LogQueue interface {
 	Queued() int
+	QueuedBytes() int64
 	Capacity() int
 	Written() int64
 	Dropped() int64
@@ -178,6 +179,9 @@ func (m *Metrics) WatchIntegrationLog(q LogQueue) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("queue_depth"),
 			Help: "Integration log entries waiting to be written."},
 			func() float64 { return float64(q.Queued()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("queue_bytes"),
+			Help: "Memory the waiting integration log entries are counted as (bodies plus a fixed overhead)."},
+			func() float64 { return float64(q.QueuedBytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("queue_capacity"),
 			Help: "Size of the integration log queue; beyond it entries are dropped."},
 			func() float64 { return float64(q.Capacity()) }),

@@ -33,6 +33,7 @@ func wantLines(t *testing.T, body string, lines ...string) {
 type queue struct{}
 
 func (queue) Queued() int        { return 4 }
+func (queue) QueuedBytes() int64 { return 2048 }
 func (queue) Capacity() int      { return 10 }
 func (queue) Written() int64     { return 5 }
 func (queue) Dropped() int64     { return 6 }
@@ -58,6 +59,7 @@ func TestMetrics(t *testing.T) {
 		`atsgate_rate_limit_decisions_total{result="limited"} 2`,
 		"atsgate_integration_log_queue_depth 4",
 		"atsgate_integration_log_queue_capacity 10",
+		"atsgate_integration_log_queue_bytes 2048",
 		"atsgate_integration_log_written_total 5",
 		"atsgate_integration_log_dropped_total 6",
 		"atsgate_integration_log_write_errors_total 7",
