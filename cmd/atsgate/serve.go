@@ -56,6 +56,15 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	// after the HTTP servers have stopped, and drains the log.
 	obs := startObservability(ctx, cfg, log, st)
 	defer obs.stop()
+	lim, err := newLimiter(cfg, log) // Redis, with the in-process limiter as fallback; limiter.go
+	if err != nil {
+		return err
+	}
+	defer lim.Close()
+	limCtx, stopLimiter := context.WithCancel(context.Background())
+	defer stopLimiter()
+	go lim.Run(limCtx) // probes Redis: degraded on failure, back within a second of recovery
+	go lim.reportMode(limCtx, obs.metrics.SetLimiterMode)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -77,6 +86,12 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		IntegrationLog: obs.recorder,
 		Metrics:        obs.metrics,
 		PingDatabase:   st.Ping,
+
+		Limiter:          lim.web(),
+		RateLimit:        cfg.RateLimit,
+		AuthFailureLimit: cfg.AuthFailureLimit,
+		LimiterMode:      lim.Mode,
+		PingRedis:        lim.ping(),
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
@@ -122,17 +137,38 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	return nil
 }
 
-// newHTTPServer sets the timeouts that keep slow or idle clients from
-// holding connections: a client must send its headers within 5 s and its
-// body within 30 s, and headers are capped at 32 KiB.
-func newHTTPServer(h http.Handler) *http.Server {
+// httpLimits are the http.Server settings that keep slow, idle or
+// oversized clients from holding connections and memory.
+type httpLimits struct {
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                                            int
+}
+
+// serveLimits are the production limits: a client must send its headers
+// within 5 s and its whole request within 30 s, a response must be written
+// within 30 s, an idle keep-alive connection is closed after 120 s, and
+// headers are capped at 32 KiB (431 beyond). Tests use shorter ones
+// through newHTTPServerWith.
+var serveLimits = httpLimits{
+	ReadHeaderTimeout: 5 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	WriteTimeout:      30 * time.Second,
+	IdleTimeout:       120 * time.Second,
+	MaxHeaderBytes:    32 << 10,
+}
+
+// newHTTPServer is an http.Server for h with the production limits.
+func newHTTPServer(h http.Handler) *http.Server { return newHTTPServerWith(h, serveLimits) }
+
+// newHTTPServerWith is an http.Server for h with limits lim.
+func newHTTPServerWith(h http.Handler, lim httpLimits) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		MaxHeaderBytes:    lim.MaxHeaderBytes,
 	}
 }
 

@@ -15,7 +15,8 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	ats.GET("/taxonomy", s.taxonomy)
 	// Every jobs request goes to the integration log, refusals included:
 	// recordAPI comes before every check that can refuse.
-	jobs := e.Group("/api/ats", s.recordAPI(atsgate.DialectATS), s.resolveCountry, s.authenticate)
+	jobs := e.Group("/api/ats", s.recordAPI(atsgate.DialectATS), s.resolveCountry,
+		s.limitAuthFailures, s.authenticate, s.rateLimit) // limit.go
 	// One URL, many operations: method and ?action= choose (atsJobs).
 	jobs.Any("/jobs", s.atsJobs)
 	jobs.Any("/jobs.php", s.atsJobs)

@@ -45,11 +45,22 @@ type Deps struct {
 	// LimiterMode reports the rate limiter's mode ("redis", "degraded" or
 	// "local") for /readyz; nil derives it from PingRedis.
 	LimiterMode func() string
+
+	// Limiter counts requests per API key and failed authentications per
+	// client IP; nil turns both limits off.
+	Limiter RateLimiter
+	// RateLimit is the requests allowed per API key in any RateWindow
+	// (ATSGATE_RATE_LIMIT).
+	RateLimit int
+	// AuthFailureLimit is the failed authentications allowed per client
+	// IP in any RateWindow (ATSGATE_AUTH_FAILURE_LIMIT).
+	AuthFailureLimit int
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
+	authBlocks authBlocks // client IPs over the auth-failure limit; see limit.go
 }
 
 // NewPublic returns the handler of the public listener.

@@ -1,0 +1,233 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
+
+// RateWindow is the window of both rate limits: ATSGATE_RATE_LIMIT
+// requests per key and ATSGATE_AUTH_FAILURE_LIMIT failed authentications
+// per client IP, in any 60 seconds.
+const RateWindow = 60 * time.Second
+
+// Key namespaces in the one limiter: a request is counted under its API
+// key's ID, a failed authentication under the client IP.
+const (
+	rateKeyPrefix     = "key:"
+	authFailKeyPrefix = "authfail:"
+)
+
+// RateDecision is a limiter's answer to one request.
+type RateDecision struct {
+	// Allowed reports whether the request fits and was counted.
+	Allowed bool
+	// Limit is the number of requests allowed in one window.
+	Limit int
+	// Remaining is how many more requests fit right now, after this one.
+	Remaining int
+	// Reset is the time until the oldest counted request leaves the
+	// window, when usage first goes down.
+	Reset time.Duration
+	// RetryAfter is, for a refused request, the time until a slot frees.
+	RetryAfter time.Duration
+}
+
+// RateLimiter counts requests under a key in a sliding window;
+// *ratelimit.Fallback, adapted in cmd/atsgate, is the one the server uses.
+type RateLimiter interface {
+	// Allow counts one request under key if fewer than limit were counted
+	// in the window ending now. A refusal is a RateDecision with Allowed
+	// false, not an error; an error means the limiter could not decide.
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (RateDecision, error)
+}
+
+// RateLimiterFunc is a function that is a RateLimiter.
+type RateLimiterFunc func(ctx context.Context, key string, limit int, window time.Duration) (RateDecision, error)
+
+// Allow calls f.
+func (f RateLimiterFunc) Allow(ctx context.Context, key string, limit int, window time.Duration) (RateDecision, error) {
+	return f(ctx, key, limit, window)
+}
+
+// Rate-limit decision results, for metrics.
+const (
+	rateAllowed            = "allowed"
+	rateLimited            = "limited"
+	rateAuthFailureLimited = "auth_failure_limited"
+	rateError              = "error"
+)
+
+// rateLimitDecision counts one decision in the metrics, if any.
+func (s *Server) rateLimitDecision(result string) {
+	if s.Metrics != nil {
+		s.Metrics.RateLimitDecision(result)
+	}
+}
+
+// rateLimit allows at most RateLimit requests per API key in any
+// RateWindow, after authenticate. The key is the API key's ID, not the
+// employer: a rotated key starts with a fresh allowance. Every response
+// past this point, errors and 429 included, says where the key stands.
+// When the limiter cannot decide, the request is served (fail open): a
+// limiter outage must not become an API outage.
+func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.Limiter == nil || s.RateLimit < 1 {
+			return next(c)
+		}
+		p := principalOf(c)
+		ctx := c.Request().Context()
+		d, err := s.Limiter.Allow(ctx, rateKeyPrefix+strconv.FormatInt(p.KeyID, 10), s.RateLimit, RateWindow)
+		if err != nil {
+			s.rateLimitDecision(rateError)
+			if ctx.Err() == nil { // else the client has gone, which says nothing about the limiter
+				s.Logger.WarnContext(ctx, "rate limiter failed; serving the request unlimited",
+					"err", err, "key_prefix", p.KeyPrefix, "request_id", requestIDOf(c))
+			}
+			return next(c)
+		}
+		setRateHeaders(c.Response().Header(), d)
+		if !d.Allowed {
+			s.rateLimitDecision(rateLimited)
+			c.Response().Header().Set("Retry-After", strconv.Itoa(ceilSeconds(d.RetryAfter)))
+			return atsgate.Errorf(atsgate.ERATELIMITED,
+				"this API key may make %d requests in any %d seconds; retry after the Retry-After seconds",
+				s.RateLimit, int(RateWindow/time.Second))
+		}
+		s.rateLimitDecision(rateAllowed)
+		return next(c)
+	}
+}
+
+// setRateHeaders writes the classic X-RateLimit-* fields and the IETF
+// draft's RateLimit-Policy and RateLimit fields. Reset is in seconds,
+// rounded up, so a client that waits that long finds the slot free.
+func setRateHeaders(h http.Header, d RateDecision) {
+	limit, remaining := strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining)
+	reset := strconv.Itoa(ceilSeconds(d.Reset))
+	h.Set("X-RateLimit-Limit", limit)
+	h.Set("X-RateLimit-Remaining", remaining)
+	h.Set("X-RateLimit-Reset", reset)
+	h.Set("RateLimit-Policy", limit+";w="+strconv.Itoa(int(RateWindow/time.Second)))
+	h.Set("RateLimit", "limit="+limit+", remaining="+remaining+", reset="+reset)
+}
+
+// ceilSeconds is d in whole seconds, rounded up; at least 1 for any
+// positive d, 0 for none.
+func ceilSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// limitAuthFailures throttles key guessing: it runs before authenticate and
+// counts each 401 that authenticate returns under the client IP (echo's
+// RealIP, which believes X-Forwarded-For only from a trusted proxy). Once
+// an IP has failed AuthFailureLimit times in a RateWindow, the next
+// failure is answered 429 instead of 401, and until a slot frees this
+// process answers 429 to that IP before looking its key up at all.
+//
+// The limiter only counts, it cannot be asked without counting, so the
+// "blocked until" is remembered here, per process: another instance
+// learns of the block at the IP's first failure there, which it also
+// answers 429. A valid key from a blocked IP is refused too; that is
+// what a per-IP limit means.
+func (s *Server) limitAuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.Limiter == nil || s.AuthFailureLimit < 1 {
+			return next(c)
+		}
+		ip := c.RealIP()
+		if wait := s.authBlocks.blocked(ip, time.Now()); wait > 0 {
+			s.rateLimitDecision(rateAuthFailureLimited)
+			return s.tooManyAuthFailures(c, wait)
+		}
+		err := next(c)
+		if err == nil || atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED || optPrincipal(c) != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		d, lerr := s.Limiter.Allow(ctx, authFailKeyPrefix+ip, s.AuthFailureLimit, RateWindow)
+		switch {
+		case lerr != nil:
+			s.rateLimitDecision(rateError)
+			s.Logger.WarnContext(ctx, "rate limiter failed counting a failed authentication",
+				"err", lerr, "client_ip", ip, "request_id", requestIDOf(c))
+			return err
+		case d.Allowed:
+			return err
+		}
+		wait := max(d.RetryAfter, time.Second)
+		s.authBlocks.block(ip, time.Now().Add(wait))
+		s.rateLimitDecision(rateAuthFailureLimited)
+		s.Logger.WarnContext(ctx, "too many failed authentications; refusing this client IP for a while",
+			"client_ip", ip, "limit", s.AuthFailureLimit, "retry_after_s", ceilSeconds(wait), "request_id", requestIDOf(c))
+		return s.tooManyAuthFailures(c, wait)
+	}
+}
+
+// tooManyAuthFailures is the 429 of a client IP over its failure limit.
+func (s *Server) tooManyAuthFailures(c echo.Context, wait time.Duration) error {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, ceilSeconds(wait))))
+	return atsgate.Errorf(atsgate.ERATELIMITED,
+		"too many failed authentications from this address; retry after the Retry-After seconds")
+}
+
+// maxAuthBlocks bounds the blocked-IP table: beyond it, IPs are not
+// remembered, only refused at each failure (the limiter still counts).
+const maxAuthBlocks = 100_000
+
+// authBlocks remembers, per process, which client IPs are over the
+// auth-failure limit and until when.
+type authBlocks struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+// blocked returns how long ip stays blocked at now; 0 when it is not.
+func (b *authBlocks) blocked(ip string, now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.until[ip]
+	if !ok {
+		return 0
+	}
+	if wait := t.Sub(now); wait > 0 {
+		return wait
+	}
+	delete(b.until, ip)
+	return 0
+}
+
+// block remembers ip as blocked until t, first forgetting expired blocks
+// when the table is full.
+func (b *authBlocks) block(ip string, t time.Time) {
+	if ip == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.until == nil {
+		b.until = make(map[string]time.Time)
+	}
+	if len(b.until) >= maxAuthBlocks {
+		now := time.Now()
+		for k, u := range b.until {
+			if !u.After(now) {
+				delete(b.until, k)
+			}
+		}
+		if len(b.until) >= maxAuthBlocks {
+			return
+		}
+	}
+	b.until[ip] = t
+}
