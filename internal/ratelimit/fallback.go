@@ -2,10 +2,13 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Modes reported by Fallback.Mode.
@@ -50,9 +53,10 @@ type Fallback struct {
 	logger     *slog.Logger
 	probeEvery time.Duration
 
-	degraded atomic.Bool
-	mu       sync.Mutex
-	lastErr  error
+	degraded     atomic.Bool
+	poolTimeouts atomic.Int64
+	mu           sync.Mutex
+	lastErr      error
 }
 
 // NewFallback returns a limiter over primary (nil when no Redis is
@@ -87,9 +91,22 @@ func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time
 	if ctx.Err() != nil {
 		return Decision{}, ctx.Err()
 	}
+	if errors.Is(err, redis.ErrPoolTimeout) {
+		// Every pooled connection was busy: this process is overloaded
+		// (a burst larger than the pool on a loaded host), which says
+		// nothing about Redis. Answer this one request locally and keep
+		// the shared limiter for the rest.
+		f.poolTimeouts.Add(1)
+		return f.local.Allow(ctx, key, limit, window)
+	}
 	f.fail(err)
 	return f.local.Allow(ctx, key, limit, window)
 }
+
+// PoolTimeouts counts requests answered locally because no pooled Redis
+// connection was free in time; a steady rise means the pool is too small
+// for the traffic.
+func (f *Fallback) PoolTimeouts() int64 { return f.poolTimeouts.Load() }
 
 // fail records a Redis error and switches to degraded, logging once per
 // switch.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -417,5 +418,53 @@ func TestFallbackStalledRedis(t *testing.T) {
 	}
 	if m := median(timedAllow(t, f, "k2", 100)); m > fastBound {
 		t.Fatalf("degraded requests take %v (median), want well under %v", m, fastBound)
+	}
+}
+
+// TestFallbackPoolTimeoutIsNotAnOutage: when every pooled connection is
+// busy (a burst on a loaded host), the request is answered locally but the
+// process keeps using Redis; only a failure of Redis itself degrades it.
+func TestFallbackPoolTimeoutIsNotAnOutage(t *testing.T) {
+	redisURL := dbtest.RedisURL(t)
+	prefix := testPrefix(t, redisURL)
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_size", "1")
+	q.Set("min_idle_conns", "1")
+	q.Set("pool_timeout", "20ms")
+	q.Set("read_timeout", "2s")
+	u.RawQuery = q.Encode()
+	c, err := NewRedisClient(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f := NewFallback(NewRedis(c, prefix), NewLocal(nil), nil)
+	ctx := context.Background()
+
+	// Hold the only connection for 300ms with a blocking pop.
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		c.BLPop(ctx, 300*time.Millisecond, prefix+"nothing")
+	}()
+	time.Sleep(50 * time.Millisecond)
+	d, err := f.Allow(ctx, "k", 5, specWindow)
+	if err != nil || !d.Allowed {
+		t.Fatalf("Allow while the pool is busy: %+v, %v", d, err)
+	}
+	if f.Mode() != ModeRedis || f.PoolTimeouts() != 1 {
+		t.Fatalf("Mode %q with %d pool timeouts, want %q and 1", f.Mode(), f.PoolTimeouts(), ModeRedis)
+	}
+	<-busy
+	if _, err := f.Allow(ctx, "k", 5, specWindow); err != nil {
+		t.Fatal(err)
+	}
+	direct := newTestClient(t, redisURL)
+	if n := direct.ZCard(ctx, prefix+"k").Val(); n != 1 {
+		t.Fatalf("Redis holds %d entries for k, want 1 (the request after the pool freed)", n)
 	}
 }

@@ -151,6 +151,16 @@ func NewRedisClient(url string) (*redis.Client, error) {
 	if opt.PoolTimeout == 0 {
 		opt.PoolTimeout = 50 * time.Millisecond
 	}
+	// Keep a few connections open so a burst after a quiet spell does not
+	// have to dial (and a dial on a loaded host can take longer than the
+	// budget above), and allow more than the default 10 per CPU so a burst
+	// waits for the pool less often.
+	if opt.MinIdleConns == 0 {
+		opt.MinIdleConns = 8
+	}
+	if opt.PoolSize == 0 {
+		opt.PoolSize = 64
+	}
 	// No command retries (-1; 0 means the default of 3): a retry doubles
 	// the worst case, and the request is better answered locally now.
 	if opt.MaxRetries == 0 {
