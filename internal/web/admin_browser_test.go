@@ -86,6 +86,23 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
+// waitFor evaluates js until it is true; a navigation in between only
+// means another try.
+func waitFor(t *testing.T, ctx context.Context, js string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", js)
+}
+
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -224,6 +241,8 @@ func TestBackOfficeInBrowser(t *testing.T) {
 	screenshot(t, ctx, "queue")
 	step(t, ctx, "approve",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#job-%d button.approve`, f.approve))),
+		// The queue comes back without the job once the POST is done.
+		chromedp.WaitNotPresent(chromedp.CSS(fmt.Sprintf(`#job-%d`, f.approve))),
 		chromedp.WaitVisible(chromedp.CSS("p.flash")),
 	)
 	if got := text(t, ctx, "p.flash"); !strings.Contains(got, "approved") {
@@ -232,6 +251,7 @@ func TestBackOfficeInBrowser(t *testing.T) {
 	step(t, ctx, "disapprove with a reason",
 		chromedp.SendKeys(chromedp.ID(fmt.Sprintf("reason-%d", f.deny)), "Duplicate of an open posting"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#job-%d button.danger`, f.deny))),
+		chromedp.WaitNotPresent(chromedp.CSS(fmt.Sprintf(`#job-%d`, f.deny))),
 		chromedp.WaitVisible(chromedp.CSS("p.flash")),
 	)
 	if got := text(t, ctx, "p.flash"); !strings.Contains(got, "disapproved") {
@@ -335,8 +355,8 @@ func TestBackOfficeInBrowser(t *testing.T) {
 	step(t, ctx, "filter the log to failures",
 		chromedp.SetValue(chromedp.ID("status"), "4xx"),
 		chromedp.Submit(chromedp.ID("status")),
-		chromedp.WaitVisible(chromedp.CSS("table.logs")),
 	)
+	waitFor(t, ctx, `location.search.includes("status=4xx") && document.readyState === "complete" && !!document.querySelector("table.logs")`)
 	if n := eval[int](t, ctx, `document.querySelectorAll("table.logs tbody tr").length`); n != 2 {
 		t.Errorf("4xx filter shows %d rows, want 2", n)
 	}
