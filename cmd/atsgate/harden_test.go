@@ -220,6 +220,9 @@ func startServe(t testing.TB, bin string, vars map[string]string) *process {
 	}
 	p := &process{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	// Wait returns at most this long after the process ends, even if
+	// something still holds its output pipes.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +232,11 @@ func startServe(t testing.TB, bin string, vars map[string]string) *process {
 		case <-p.exited:
 		default:
 			_ = cmd.Process.Kill()
-			<-p.exited
+			select {
+			case <-p.exited:
+			case <-time.After(10 * time.Second):
+				t.Errorf("serve (pid %d) did not exit 10 s after SIGKILL", cmd.Process.Pid)
+			}
 		}
 		if t.Failed() {
 			t.Logf("serve (pid %d) stderr:\n%s", cmd.Process.Pid, tail(p.stderr.String(), 30))
