@@ -6,9 +6,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -65,39 +67,54 @@ type Server struct {
 
 // NewPublic returns the handler of the public listener.
 func NewPublic(d Deps) http.Handler {
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	s := &Server{Deps: d}
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = s.extractIP
-	e.Use(s.observe)
-	s.publicRoutes(e)
-	return e
+	s := newServer(d)
+	return s.echo(s.extractIP, s.publicRoutes)
 }
 
 // NewAdmin returns the handler of the back-office listener, which must
 // never be reachable on the public one.
 func NewAdmin(d Deps) http.Handler {
+	s := newServer(d)
+	return s.echo(echo.ExtractIPDirect(), s.adminRoutes)
+}
+
+func newServer(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{Deps: d}
+	return &Server{Deps: d}
+}
+
+// echo builds one listener's router: the same error handling, request
+// observation and panic recovery on both, and its own routes.
+func (s *Server) echo(ip echo.IPExtractor, routes func(*echo.Echo)) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(s.observe)
-	s.adminRoutes(e)
+	e.IPExtractor = ip
+	e.Use(s.observe, s.recoverPanics)
+	routes(e)
 	return e
+}
+
+// recoverPanics turns a panic in a handler into an internal error: the
+// client gets the usual JSON 500, and the request is still logged (with the
+// stack) and measured, instead of the connection just dropping.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r) // net/http's way to abort a response; let it through
+				}
+				err = atsgate.Internal(fmt.Errorf("panic serving %s %s: %v\n%s",
+					c.Request().Method, c.Request().URL.Path, r, debug.Stack()))
+			}
+		}()
+		return next(c)
+	}
 }
