@@ -34,12 +34,6 @@ func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsg
 	return out, nil
 }
 
-// FindJob resolves a job by employer and external ID, for the CLI's
-// --employer/--external-id form. ENOTFOUND.
-func (s *Store) FindJob(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
-	return s.Job(ctx, employerID, externalID)
-}
-
 // Approve implements atsgate.Moderation.
 func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgate.Job, error) {
 	now := s.now().UTC()

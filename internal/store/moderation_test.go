@@ -261,9 +261,9 @@ func TestReviewQueue(t *testing.T) {
 				}
 			})
 		}
-		j, err := st.FindJob(ctx, ke.employer.ID, "Q-2")
+		j, err := st.Job(ctx, ke.employer.ID, "Q-2")
 		if err != nil || j.EmployerID != ke.employer.ID {
-			t.Errorf("FindJob = %+v, %v", j, err)
+			t.Errorf("Job = %+v, %v", j, err)
 		}
 	})
 }
