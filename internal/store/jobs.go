@@ -197,6 +197,18 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 			row = jobRow{}
 			return tx.Where("employer_id = ? AND external_id = ?", p.Employer.ID, in.ExternalID).Take(&row).Error
 		}
+		// Everything but the debit first: the debit locks the employer's
+		// wallet row until commit, and every create of that employer
+		// queues on it, so the less that follows it the better.
+		if row.State == string(atsgate.StatePublished) {
+			row.PublicPath = PublicPath(row.ID, row.Title)
+			if err := tx.Model(&row).Update("public_path", row.PublicPath).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&eventRow{JobID: row.ID, ToState: row.State, Actor: p.Actor(), CreatedAt: now}).Error; err != nil {
+			return err
+		}
 		balance, ok, err := s.debit(tx, p.Employer.ID, price, now)
 		if err != nil {
 			return err
@@ -206,19 +218,10 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 				Message: "the wallet balance does not cover the price of a job; top up and retry",
 				Funds:   &atsgate.Funds{Balance: fromMinor(balance), Price: fromMinor(price), Currency: p.Country.Currency}}
 		}
-		if row.State == string(atsgate.StatePublished) {
-			row.PublicPath = PublicPath(row.ID, row.Title)
-			if err := tx.Model(&row).Update("public_path", row.PublicPath).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
-			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
-			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: now}).Error; err != nil {
-			return err
-		}
 		created = true
-		return tx.Create(&eventRow{JobID: row.ID, ToState: row.State, Actor: p.Actor(), CreatedAt: now}).Error
+		return tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
+			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
+			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: now}).Error
 	})
 	if err != nil {
 		return nil, false, translate(err, "job "+in.ExternalID)
@@ -244,18 +247,31 @@ RETURNING balance_minor`, price, now, employerID, price).Scan(&after).Error
 	return balance, false, err
 }
 
+// maxBalanceMinor bounds a wallet (10^15 currency units either way), far
+// inside int64, whose overflow SQLite would silently turn into a float.
+const maxBalanceMinor = 100_000_000_000_000_000
+
 // credit adds a signed amount to the wallet and returns the balance after.
+// The bound is part of the same conditional update.
 func (s *Store) credit(tx *gorm.DB, employerID, amount int64, now time.Time) (int64, error) {
 	var after []int64
 	err := tx.Raw(`UPDATE wallets SET balance_minor = balance_minor + ?, updated_at = ?
-WHERE employer_id = ? RETURNING balance_minor`, amount, now, employerID).Scan(&after).Error
+WHERE employer_id = ? AND balance_minor + ? BETWEEN ? AND ? RETURNING balance_minor`,
+		amount, now, employerID, amount, -maxBalanceMinor, maxBalanceMinor).Scan(&after).Error
 	if err != nil {
 		return 0, err
 	}
-	if len(after) != 1 {
+	if len(after) == 1 {
+		return after[0], nil
+	}
+	var n int64
+	if err := tx.Model(&walletRow{}).Where("employer_id = ?", employerID).Count(&n).Error; err != nil {
+		return 0, err
+	}
+	if n == 0 {
 		return 0, atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no wallet", employerID)
 	}
-	return after[0], nil
+	return 0, atsgate.Invalid(map[string]string{"amount": "would take the balance beyond the largest a wallet holds (10^15)"})
 }
 
 // UpdateJob implements atsgate.Jobs.

@@ -390,3 +390,31 @@ func TestNegativeBalanceFreeJob(t *testing.T) {
 		checkLedger(t, f.st, f.employer.ID)
 	})
 }
+
+// TestWalletBound: a wallet never holds more than 10^15 either way, so its
+// integer minor units can never overflow (SQLite would turn them into a
+// float); the refused top-up changes nothing.
+func TestWalletBound(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		f := setup(t, d, fixtureOpts{})
+		ctx := context.Background()
+		emp := f.employer
+		max := decimal.New(1, 15)
+		for i := 0; i < 100; i++ {
+			if _, err := f.st.TopUp(ctx, emp.ID, max, "test", "big"); err != nil {
+				if got := atsgate.ErrorCode(err); got != atsgate.EINVALID || i != 1 {
+					t.Fatalf("top-up %d: %v (code %s); want validation_failed on the second", i+1, err, got)
+				}
+				break
+			}
+		}
+		st, err := f.st.Statement(ctx, emp.ID, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Balance.Equal(max) || len(st.Entries) != 1 {
+			t.Fatalf("balance %s with %d entries; want %s with 1", st.Balance, len(st.Entries), max)
+		}
+		checkLedger(t, f.st, emp.ID)
+	})
+}
