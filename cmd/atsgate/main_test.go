@@ -212,7 +212,7 @@ func TestCLIRefusesBadInvocations(t *testing.T) {
 		"stray argument":   {"country", "list", "extra"},
 		"bad employer id":  {"key", "issue", "--employer", "abc"},
 		"review both ways": {"review", "approve", "--job", "1", "--employer", "1"},
-		"prod on sqlite":   {"migrate"},
+		"prod on sqlite":   {"serve"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := vars

@@ -41,6 +41,9 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := e.cfg.CheckServe(); err != nil {
+		return err
+	}
 	cfg, log := e.cfg, e.logger
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {

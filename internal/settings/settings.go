@@ -113,16 +113,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
-	switch c.Env {
-	case "dev":
-	case "prod":
-		if c.Embedded() && !c.SingleMachine {
-			errs = append(errs, "ATSGATE_ENV=prod refuses the embedded database: set DATABASE_URL=postgres://… (or ATSGATE_SINGLE_MACHINE=true)")
-		}
-		if c.RedisURL == "" && !c.SingleMachine {
-			errs = append(errs, "ATSGATE_ENV=prod refuses the in-process rate limiter: set REDIS_URL=redis://… (or ATSGATE_SINGLE_MACHINE=true)")
-		}
-	default:
+	if c.Env != "dev" && c.Env != "prod" {
 		errs = append(errs, "ATSGATE_ENV must be dev or prod")
 	}
 	switch c.LogLevel {
@@ -134,6 +125,27 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// CheckServe applies the production rules to a server: prod refuses the
+// embedded database and the in-process limiter (each process would count
+// alone) unless SingleMachine says this is a one-machine deployment. Other
+// commands, run by an operator against the same settings, need neither.
+func (c Config) CheckServe() error {
+	if c.Env != "prod" || c.SingleMachine {
+		return nil
+	}
+	var errs []string
+	if c.Embedded() {
+		errs = append(errs, "ATSGATE_ENV=prod refuses the embedded database: set DATABASE_URL=postgres://… (or ATSGATE_SINGLE_MACHINE=true)")
+	}
+	if c.RedisURL == "" {
+		errs = append(errs, "ATSGATE_ENV=prod refuses the in-process rate limiter: set REDIS_URL=redis://… (or ATSGATE_SINGLE_MACHINE=true)")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 // Embedded reports whether the database is the embedded SQLite one.
