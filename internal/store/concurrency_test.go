@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/store"
 )
 
 // result is what one concurrent call returned.
@@ -391,5 +392,46 @@ func TestConcurrentIdenticalCreatesRefused(t *testing.T) {
 			t.Errorf("after the top-up: %d created, balance %s; want 1 and 0", created, f.balance(t))
 		}
 		checkLedger(t, f.st, f.employer.ID)
+	})
+}
+
+// TestConcurrentEmployersSameName: employers created at once under one
+// name all succeed, each with its own derived code.
+func TestConcurrentEmployersSameName(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		st := openStore(t, d)
+		c := mustCountry(t, st, "gh", "")
+		const n = 8
+		codes := make(chan string, n)
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e, err := st.CreateEmployer(context.Background(), store.EmployerInput{CountryID: c.ID, Name: "Same Name Ltd"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				codes <- e.Code
+			}()
+		}
+		wg.Wait()
+		close(codes)
+		close(errs)
+		for err := range errs {
+			t.Errorf("CreateEmployer: %v", err)
+		}
+		seen := map[string]bool{}
+		for code := range codes {
+			if seen[code] {
+				t.Errorf("code %s given twice", code)
+			}
+			seen[code] = true
+		}
+		if len(seen) != n || !seen["SAMENAMELT"] {
+			t.Fatalf("codes %v; want %d distinct, starting with SAMENAMELT (the name cut to 10)", seen, n)
+		}
 	})
 }

@@ -282,7 +282,8 @@ func (s *Store) CreateEmployer(ctx context.Context, in EmployerInput) (*atsgate.
 	if err != nil {
 		return nil, err
 	}
-	err = s.transact(ctx, func(tx *gorm.DB) error {
+	create := func(tx *gorm.DB) error {
+		row.ID = 0
 		row.Code = code
 		if !explicitCode {
 			// A derived code gets a numeric suffix when taken.
@@ -296,7 +297,13 @@ func (s *Store) CreateEmployer(ctx context.Context, in EmployerInput) (*atsgate.
 			return translate(err, "employer code "+row.Code)
 		}
 		return tx.Create(&walletRow{EmployerID: row.ID, Currency: country.Currency, UpdatedAt: row.CreatedAt}).Error
-	})
+	}
+	err = s.transact(ctx, create)
+	// Two employers created at once with the same derived code: the loser
+	// of the unique index tries again with the next free suffix.
+	for attempt := 0; attempt < 10 && !explicitCode && atsgate.ErrorCode(err) == atsgate.ECONFLICT; attempt++ {
+		err = s.transact(ctx, create)
+	}
 	if err != nil {
 		return nil, translate(err, "employer")
 	}
