@@ -168,6 +168,7 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 	if err != nil {
 		return nil, err
 	}
+	s.hosts.Clear()
 	return s.countryFromRow(&row, c.Hosts), nil
 }
 
@@ -213,17 +214,37 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 
 // CountryByHost implements atsgate.Directory.
 func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Country, error) {
+	host = NormalizeHost(host)
+	if e, ok := s.hosts.Load(host); ok && time.Since(e.(hostEntry).at) < hostCacheTTL {
+		c := e.(hostEntry).country // a copy: callers may not share it
+		return &c, nil
+	}
 	var row countryRow
 	err := s.db.WithContext(ctx).
 		Joins("JOIN country_hosts h ON h.country_id = countries.id").
-		Where("h.host = ?", NormalizeHost(host)).Take(&row).Error
+		Where("h.host = ?", host).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, atsgate.Errorf(atsgate.EUNKNOWNHOST, "no country site is served on this host")
 	}
 	if err != nil {
 		return nil, translate(err, "country by host")
 	}
-	return s.countryFromRow(&row, nil), nil
+	c := s.countryFromRow(&row, nil)
+	s.hosts.Store(host, hostEntry{country: *c, at: time.Now()})
+	return c, nil
+}
+
+// hostCacheTTL is how long CountryByHost remembers a host's country: every
+// API request resolves its host, and this saves a query on each. Only found
+// hosts are kept (the cache is as small as the host list, and a country
+// added on another instance is found at once), and countries are never
+// edited or removed, so today it cannot serve a stale answer; the TTL
+// bounds staleness should editing ever be added. API keys are never cached.
+const hostCacheTTL = 2 * time.Second
+
+type hostEntry struct {
+	country atsgate.Country
+	at      time.Time
 }
 
 // EmployerInput is what an operator gives to create an employer.

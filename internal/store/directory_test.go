@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
 )
 
@@ -449,4 +450,38 @@ func TestKeys(t *testing.T) {
 			wantCode(t, err, atsgate.ENOTFOUND)
 		})
 	})
+}
+
+// TestCountryByHostAcrossInstances: a host unknown to one instance is
+// found as soon as another instance adds its country (the host cache keeps
+// no misses), and repeated lookups give equal, independent copies.
+func TestCountryByHostAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.PostgresURL(t)
+	a, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.CountryByHost(ctx, "ke.example.test"); atsgate.ErrorCode(err) != atsgate.EUNKNOWNHOST {
+		t.Fatalf("before: %v", err)
+	}
+	if _, err := b.CreateCountry(ctx, atsgate.Country{Code: "ke", Name: "Kenya", Hosts: []string{"ke.example.test"},
+		Currency: "KES", TimeZone: "Africa/Nairobi", Price: decimal.NewFromInt(1500)}); err != nil {
+		t.Fatal(err)
+	}
+	c1, err := a.CountryByHost(ctx, "KE.example.test:443")
+	if err != nil || c1.Code != "ke" {
+		t.Fatalf("after: %+v, %v", c1, err)
+	}
+	c1.Name = "changed by a caller"
+	c2, err := a.CountryByHost(ctx, "ke.example.test")
+	if err != nil || c2.Name != "Kenya" || c2.Location == nil {
+		t.Fatalf("second lookup: %+v, %v", c2, err)
+	}
 }

@@ -46,6 +46,7 @@ type Store struct {
 	now     atsgate.Clock
 
 	locations sync.Map // time zone name → *time.Location
+	hosts     sync.Map // host → hostEntry; see CountryByHost
 }
 
 // Option configures a Store.
