@@ -8,16 +8,20 @@ set -eu
 
 cd "$(dirname "$0")"
 
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "check.sh: python3 is required" >&2
-	exit 2
-fi
-if ! python3 -c 'import yaml' 2>/dev/null; then
-	echo "check.sh: PyYAML is required (apt-get install python3-yaml, or pip install pyyaml)" >&2
+# The first Python that has PyYAML: the one on PATH, else Debian's.
+py=""
+for candidate in python3 /usr/bin/python3; do
+	if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import yaml' 2>/dev/null; then
+		py=$candidate
+		break
+	fi
+done
+if [ -z "$py" ]; then
+	echo "check.sh: python3 with PyYAML is required (apt-get install python3-yaml)" >&2
 	exit 2
 fi
 
-python3 - <<'PY'
+"$py" - <<'PY'
 import pathlib, sys, yaml
 
 failed = set()
