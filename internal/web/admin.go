@@ -593,28 +593,38 @@ type eventJSON struct {
 }
 
 func (b *backOffice) apiJob(c echo.Context) error {
-	id, err := pathID(c, "id")
+	job, countries, events, err := b.jobDetail(c)
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"job": b.jobOut(job, countries), "events": events})
+}
+
+// jobDetail loads the job named by the path with its history, the event
+// times in the job's country time zone; the API and the job page show it.
+func (b *backOffice) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Country, []eventJSON, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	job, err := b.bo.JobByID(c.Request().Context(), id)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	events, err := b.bo.JobEvents(c.Request().Context(), id)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	countries, err := b.countryMap(c)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	k := countries[job.CountryID]
 	evs := make([]eventJSON, len(events))
 	for i, ev := range events {
 		evs[i] = eventJSON{k.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout), string(ev.From), string(ev.To), ev.Actor, ev.Reason}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"job": b.jobOut(job, countries), "events": evs})
+	return job, countries, evs, nil
 }
 
 func (b *backOffice) apiModerate(approve bool) echo.HandlerFunc {

@@ -361,19 +361,7 @@ func (b *backOffice) reviewsPage(c echo.Context) error {
 }
 
 func (b *backOffice) jobPage(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	job, err := b.bo.JobByID(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	events, err := b.bo.JobEvents(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	countries, err := b.countryMap(c)
+	job, countries, events, err := b.jobDetail(c)
 	if err != nil {
 		return err
 	}
@@ -381,14 +369,8 @@ func (b *backOffice) jobPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k := countries[job.CountryID]
-	type eventView struct{ Time, From, To, Actor, Reason string }
-	evs := make([]eventView, len(events))
-	for i, ev := range events {
-		evs[i] = eventView{k.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout), string(ev.From), string(ev.To), ev.Actor, ev.Reason}
-	}
-	return b.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(id, 10), map[string]any{
-		"J": b.jobView(job, countries, names), "Events": evs})
+	return b.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(job.ID, 10), map[string]any{
+		"J": b.jobView(job, countries, names), "Events": events})
 }
 
 // moderate approves or disapproves from a form, then returns to where the
