@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,8 +200,12 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 	q := s.db.WithContext(ctx)
 	if countryCodeRE.MatchString(strings.ToLower(idOrCode)) {
 		q = q.Where("code = ?", strings.ToLower(idOrCode))
+	} else if id, err := strconv.ParseInt(idOrCode, 10, 64); err == nil {
+		q = q.Where("id = ?", id)
 	} else {
-		q = q.Where("id = ?", idOrCode)
+		// Neither a code nor an ID: PostgreSQL would refuse to compare
+		// it with a bigint column, an internal error for bad input.
+		return nil, atsgate.Errorf(atsgate.ENOTFOUND, "country %s not found", idOrCode)
 	}
 	if err := q.Take(&row).Error; err != nil {
 		return nil, translate(err, "country "+idOrCode)
