@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -145,7 +146,7 @@ func (s *Server) limitAuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.Limiter == nil || s.AuthFailureLimit < 1 {
 			return next(c)
 		}
-		ip := c.RealIP()
+		ip := authFailureSubject(c.RealIP())
 		if wait := s.authBlocks.blocked(ip, time.Now()); wait > 0 {
 			s.rateLimitDecision(rateAuthFailureLimited)
 			return s.tooManyAuthFailures(c, wait)
@@ -172,6 +173,21 @@ func (s *Server) limitAuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
 			"client_ip", ip, "limit", s.AuthFailureLimit, "retry_after_s", ceilSeconds(wait), "request_id", requestIDOf(c))
 		return s.tooManyAuthFailures(c, wait)
 	}
+}
+
+// authFailureSubject is what failed authentications are counted under:
+// the IPv4 address, or the /64 network of an IPv6 address. One IPv6
+// subscriber holds a whole /64 (2^64 addresses), so counting each address
+// alone would let one client guess keys without limit.
+func authFailureSubject(ip string) string {
+	a := net.ParseIP(ip)
+	if a == nil {
+		return ip
+	}
+	if v4 := a.To4(); v4 != nil {
+		return v4.String()
+	}
+	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // tooManyAuthFailures is the 429 of a client IP over its failure limit.

@@ -1,0 +1,39 @@
+package web_test
+
+import (
+	"net"
+	"net/http"
+	"testing"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/ratelimit"
+	"github.com/atsgate/atsgate/internal/web"
+)
+
+// TestAuthFailureLimitIPv6Network: an IPv6 client holds a whole /64, so
+// failed authentications are counted per /64: hopping to another address
+// of the same network does not reset the count; another network is
+// another client.
+func TestAuthFailureLimitIPv6Network(t *testing.T) {
+	base := newEnv(t)
+	e := base.withDeps(t, func(d *web.Deps) {
+		d.Limiter = limiterOf(ratelimit.NewLocal(nil))
+		d.RateLimit = 1000
+		d.AuthFailureLimit = 3
+		d.TrustedProxies = []*net.IPNet{mustCIDR(t, "127.0.0.0/8")}
+	})
+	emp := e.employer(t, "gh", "Acme", "0")
+	from := func(ip, key string) response {
+		req := e.request(t, http.MethodGet, "/api/ats/jobs", emp.Host, key, nil)
+		req.Header.Set("X-Forwarded-For", ip)
+		return e.send(t, req)
+	}
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"} {
+		from(ip, "mjm_gh_guess").wantError(t, http.StatusUnauthorized, atsgate.EUNAUTHORIZED)
+	}
+	from("2001:db8:1:2:abcd::4", "mjm_gh_guess").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+	from("2001:db8:1:2::99", emp.Key).wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+	// Another /64 and IPv4 clients are not affected.
+	from("2001:db8:1:3::1", emp.Key).wantStatus(t, http.StatusOK)
+	from("203.0.113.9", emp.Key).wantStatus(t, http.StatusOK)
+}
