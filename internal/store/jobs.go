@@ -209,7 +209,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		if err := tx.Create(&eventRow{JobID: row.ID, ToState: row.State, Actor: p.Actor(), CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		balance, ok, err := s.debit(tx, p.Employer.ID, price, now)
+		balance, at, ok, err := s.debit(tx, p.Employer.ID, price, now)
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		created = true
 		return tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
 			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
-			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: now}).Error
+			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: at}).Error
 	})
 	if err != nil {
 		return nil, false, translate(err, "job "+in.ExternalID)
@@ -229,49 +229,67 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 	return jobFromRow(&row, p.Country.PublicURL), created, nil
 }
 
+// walletAfter is a wallet as a balance change left it.
+type walletAfter struct {
+	BalanceMinor int64
+	UpdatedAt    time.Time
+}
+
+// walletClock keeps each wallet's ledger times in step with its entries:
+// a change is stamped with now, or with the wallet's previous change when
+// that is later (another instance's clock ahead, a clock stepped back, or
+// a transaction that took its time before it got the wallet's lock). The
+// wallet row is locked by the same statement, so an employer's entries get
+// non-decreasing times in the order of their IDs, and a period cut by time
+// is a prefix of the ledger: statements and monthly spend never count an
+// entry on both sides of a boundary.
+const walletClock = `updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END`
+
 // debit takes price from the wallet if and only if the balance covers it
-// and is not negative, in one statement. It returns the balance after (or,
-// when refused, the balance as it stands).
-func (s *Store) debit(tx *gorm.DB, employerID, price int64, now time.Time) (balance int64, ok bool, err error) {
-	var after []int64
-	err = tx.Raw(`UPDATE wallets SET balance_minor = balance_minor - ?, updated_at = ?
+// and is not negative, in one statement. It returns the balance after and
+// the time to stamp the ledger entry with (or, when refused, the balance as
+// it stands).
+func (s *Store) debit(tx *gorm.DB, employerID, price int64, now time.Time) (balance int64, at time.Time, ok bool, err error) {
+	var after []walletAfter
+	err = tx.Raw(`UPDATE wallets SET balance_minor = balance_minor - ?, `+walletClock+`
 WHERE employer_id = ? AND balance_minor >= ? AND balance_minor >= 0
-RETURNING balance_minor`, price, now, employerID, price).Scan(&after).Error
+RETURNING balance_minor, updated_at`, price, now, now, employerID, price).Scan(&after).Error
 	if err != nil {
-		return 0, false, err
+		return 0, now, false, err
 	}
 	if len(after) == 1 {
-		return after[0], true, nil
+		return after[0].BalanceMinor, after[0].UpdatedAt.UTC(), true, nil
 	}
 	err = tx.Raw(`SELECT balance_minor FROM wallets WHERE employer_id = ?`, employerID).Scan(&balance).Error
-	return balance, false, err
+	return balance, now, false, err
 }
 
 // maxBalanceMinor bounds a wallet (10^15 currency units either way), far
 // inside int64, whose overflow SQLite would silently turn into a float.
 const maxBalanceMinor = 100_000_000_000_000_000
 
-// credit adds a signed amount to the wallet and returns the balance after.
-// The bound is part of the same conditional update.
-func (s *Store) credit(tx *gorm.DB, employerID, amount int64, now time.Time) (int64, error) {
-	var after []int64
-	err := tx.Raw(`UPDATE wallets SET balance_minor = balance_minor + ?, updated_at = ?
-WHERE employer_id = ? AND balance_minor + ? BETWEEN ? AND ? RETURNING balance_minor`,
-		amount, now, employerID, amount, -maxBalanceMinor, maxBalanceMinor).Scan(&after).Error
+// credit adds a signed amount to the wallet and returns the balance after
+// and the time to stamp the ledger entry with (see walletClock). The bound
+// is part of the same conditional update.
+func (s *Store) credit(tx *gorm.DB, employerID, amount int64, now time.Time) (int64, time.Time, error) {
+	var after []walletAfter
+	err := tx.Raw(`UPDATE wallets SET balance_minor = balance_minor + ?, `+walletClock+`
+WHERE employer_id = ? AND balance_minor + ? BETWEEN ? AND ? RETURNING balance_minor, updated_at`,
+		amount, now, now, employerID, amount, -maxBalanceMinor, maxBalanceMinor).Scan(&after).Error
 	if err != nil {
-		return 0, err
+		return 0, now, err
 	}
 	if len(after) == 1 {
-		return after[0], nil
+		return after[0].BalanceMinor, after[0].UpdatedAt.UTC(), nil
 	}
 	var n int64
 	if err := tx.Model(&walletRow{}).Where("employer_id = ?", employerID).Count(&n).Error; err != nil {
-		return 0, err
+		return 0, now, err
 	}
 	if n == 0 {
-		return 0, atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no wallet", employerID)
+		return 0, now, atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no wallet", employerID)
 	}
-	return 0, atsgate.Invalid(map[string]string{"amount": "would take the balance beyond the largest a wallet holds (10^15)"})
+	return 0, now, atsgate.Invalid(map[string]string{"amount": "would take the balance beyond the largest a wallet holds (10^15)"})
 }
 
 // UpdateJob implements atsgate.Jobs.

@@ -89,13 +89,13 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 		if row.AmountChargedMinor == 0 {
 			return nil
 		}
-		balance, err := s.credit(tx, row.EmployerID, row.AmountChargedMinor, now)
+		balance, at, err := s.credit(tx, row.EmployerID, row.AmountChargedMinor, now)
 		if err != nil {
 			return err
 		}
 		return tx.Create(&ledgerRow{EmployerID: row.EmployerID, Kind: string(atsgate.EntryJobRefund),
 			AmountMinor: row.AmountChargedMinor, BalanceAfterMinor: balance, JobID: &row.ID,
-			Actor: actor, Note: truncate("disapproved: "+reason, 500), CreatedAt: now}).Error
+			Actor: actor, Note: truncate("disapproved: "+reason, 500), CreatedAt: at}).Error
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", jobID))

@@ -200,7 +200,7 @@ func (s *Store) debitMinimum(ctx context.Context, l *atsgate.ReconciliationLine,
 		l.Spend.StringFixed(atsgate.MoneyScale), l.Minimum.StringFixed(atsgate.MoneyScale), l.Currency)
 	var id int64
 	err := s.transact(ctx, func(tx *gorm.DB) error {
-		balance, err := s.credit(tx, l.EmployerID, amount, now)
+		balance, at, err := s.credit(tx, l.EmployerID, amount, now)
 		if err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func (s *Store) debitMinimum(ctx context.Context, l *atsgate.ReconciliationLine,
     (employer_id, kind, amount_minor, balance_after_minor, period, actor, note, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (employer_id, period) WHERE kind = 'minimum_spend' DO NOTHING
-RETURNING id`, l.EmployerID, string(atsgate.EntryMinimumSpend), amount, balance, month, actor, note, now).Scan(&ids).Error
+RETURNING id`, l.EmployerID, string(atsgate.EntryMinimumSpend), amount, balance, month, actor, note, at).Scan(&ids).Error
 		if err != nil {
 			return err
 		}

@@ -77,12 +77,13 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 	row := ledgerRow{EmployerID: employerID, Kind: string(kind), AmountMinor: toMinor(amount),
 		Actor: actor, Note: strings.TrimSpace(note), CreatedAt: now}
 	err := s.transact(ctx, func(tx *gorm.DB) error {
-		balance, err := s.credit(tx, employerID, row.AmountMinor, now)
+		balance, at, err := s.credit(tx, employerID, row.AmountMinor, now)
 		if err != nil {
 			return err
 		}
 		row.ID = 0
 		row.BalanceAfterMinor = balance
+		row.CreatedAt = at
 		return tx.Create(&row).Error
 	})
 	if err != nil {

@@ -418,3 +418,51 @@ func TestWalletBound(t *testing.T) {
 		checkLedger(t, f.st, emp.ID)
 	})
 }
+
+// TestLedgerTimesFollowEntryOrder: an employer's ledger times never go
+// backwards in entry order, even when a writer's clock does (another
+// instance behind, a clock stepped back, a transaction that waited for the
+// wallet's lock). So a statement period cut by time holds a run of whole
+// entries, and opening + entries = closing at every boundary.
+func TestLedgerTimesFollowEntryOrder(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		t0 := time.Date(2026, 10, 31, 22, 59, 59, 0, time.UTC) // 23:59:59 in Lagos
+		clk := newTestClock(t0)
+		f := setup(t, d, fixtureOpts{balance: "1000"}, store.WithClock(clk.Now))
+		ctx := context.Background()
+		clk.Set(t0.Add(2 * time.Second)) // 1 November, Lagos
+		f.create(t, "NOVEMBER-1")
+		clk.Set(t0) // a writer whose clock is behind
+		if _, err := f.st.TopUp(ctx, f.employer.ID, dec("5"), "test", "late clock"); err != nil {
+			t.Fatal(err)
+		}
+		f.create(t, "LATE-CLOCK")
+		all, err := f.st.Statement(ctx, f.employer.ID, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(all.Entries); i++ {
+			if all.Entries[i].CreatedAt.Before(all.Entries[i-1].CreatedAt) {
+				t.Fatalf("entry %d at %s is before entry %d at %s", all.Entries[i].ID, all.Entries[i].CreatedAt,
+					all.Entries[i-1].ID, all.Entries[i-1].CreatedAt)
+			}
+		}
+		for _, cut := range []time.Time{t0, t0.Add(time.Second), t0.Add(2 * time.Second), t0.Add(3 * time.Second)} {
+			before, err := f.st.Statement(ctx, f.employer.ID, time.Time{}, cut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := f.st.Statement(ctx, f.employer.ID, cut, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(before.Entries)+len(after.Entries) != len(all.Entries) ||
+				!after.OpeningBalance.Equal(before.ClosingBalance) || !after.ClosingBalance.Equal(all.Balance) {
+				t.Errorf("cut at %s: %d+%d entries of %d, opening %s after closing %s, closing %s of %s", cut,
+					len(before.Entries), len(after.Entries), len(all.Entries), after.OpeningBalance,
+					before.ClosingBalance, after.ClosingBalance, all.Balance)
+			}
+		}
+		checkLedger(t, f.st, f.employer.ID)
+	})
+}
