@@ -91,7 +91,7 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 			lines = append(lines, l)
 			continue
 		}
-		spend, err := s.monthSpend(ctx, r.ID, from, to)
+		spend, err := monthSpend(s.db.WithContext(ctx), r.ID, from, to)
 		if err != nil {
 			return nil, err
 		}
@@ -136,9 +136,9 @@ func (s *Store) minimumEntries(ctx context.Context, month string, employerID, co
 
 // monthSpend is the employer's job charges minus job refunds posted in
 // [from, to), in minor units, as a positive number for net spending.
-func (s *Store) monthSpend(ctx context.Context, employerID int64, from, to time.Time) (int64, error) {
+func monthSpend(db *gorm.DB, employerID int64, from, to time.Time) (int64, error) {
 	var sum int64
-	err := s.db.WithContext(ctx).Raw(`SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries
+	err := db.Raw(`SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries
 WHERE employer_id = ? AND kind IN (?, ?) AND created_at >= ? AND created_at < ?`,
 		employerID, string(atsgate.EntryJobCharge), string(atsgate.EntryJobRefund), from.UTC(), to.UTC()).Scan(&sum).Error
 	if err != nil {
@@ -172,6 +172,8 @@ func (s *Store) Reconcile(ctx context.Context, month string, employerID int64, a
 		case atsgate.ReconcilePending:
 			id, err := s.debitMinimum(ctx, l, month, actor, now)
 			switch {
+			case errors.Is(err, errMinimumMet):
+				l.Status = atsgate.ReconcileMet
 			case errors.Is(err, errAlreadyReconciled):
 				posted, err := s.minimumEntries(ctx, month, l.EmployerID, 0)
 				if err != nil {
@@ -192,14 +194,34 @@ func (s *Store) Reconcile(ctx context.Context, month string, employerID int64, a
 // errAlreadyReconciled rolls back a debit whose entry another run posted.
 var errAlreadyReconciled = errors.New("already reconciled")
 
-// debitMinimum posts the line's shortfall and returns the new entry's ID,
-// or errAlreadyReconciled when the month's entry exists.
+// errMinimumMet ends a debit whose spend, read again under the wallet lock,
+// reached the minimum after all.
+var errMinimumMet = errors.New("minimum met")
+
+// debitMinimum posts the line's shortfall, as read again under the wallet
+// lock, and returns the new entry's ID; errAlreadyReconciled when the
+// month's entry exists, errMinimumMet when there is no shortfall after all.
 func (s *Store) debitMinimum(ctx context.Context, l *atsgate.ReconciliationLine, month, actor string, now time.Time) (int64, error) {
-	amount := -toMinor(l.Shortfall)
-	note := fmt.Sprintf("minimum monthly spend %s: spent %s of %s %s", month,
-		l.Spend.StringFixed(atsgate.MoneyScale), l.Minimum.StringFixed(atsgate.MoneyScale), l.Currency)
 	var id int64
 	err := s.transact(ctx, func(tx *gorm.DB) error {
+		// Lock the wallet, then read the month's spend again: a charge or
+		// refund of the month still committing when the run began holds
+		// this lock, so it is counted, not missed.
+		if err := s.forUpdate(tx).Take(&walletRow{}, "employer_id = ?", l.EmployerID).Error; err != nil {
+			return err
+		}
+		spend, err := monthSpend(tx, l.EmployerID, l.From, l.To)
+		if err != nil {
+			return err
+		}
+		short := toMinor(l.Minimum) - spend
+		l.Spend, l.Shortfall = fromMinor(spend), fromMinor(max(short, 0))
+		if short <= 0 {
+			return errMinimumMet
+		}
+		amount := -short
+		note := fmt.Sprintf("minimum monthly spend %s: spent %s of %s %s", month,
+			l.Spend.StringFixed(atsgate.MoneyScale), l.Minimum.StringFixed(atsgate.MoneyScale), l.Currency)
 		balance, at, err := s.credit(tx, l.EmployerID, amount, now)
 		if err != nil {
 			return err
@@ -221,7 +243,7 @@ RETURNING id`, l.EmployerID, string(atsgate.EntryMinimumSpend), amount, balance,
 		id = ids[0]
 		return nil
 	})
-	if errors.Is(err, errAlreadyReconciled) {
+	if errors.Is(err, errAlreadyReconciled) || errors.Is(err, errMinimumMet) {
 		return 0, err
 	}
 	if err != nil {

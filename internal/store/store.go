@@ -87,9 +87,13 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		// WAL lets readers run beside the writer; immediate transactions take
 		// the write lock up front so concurrent writers queue instead of
 		// failing to upgrade a read lock.
+		//
+		// No _time_format here: the driver stops reading options after it
+		// (go-sqlite 1.21), which silently dropped _txlock; its default
+		// format is the same "2006-01-02 15:04:05.999999999-07:00".
 		dialector = sqlite.Open("file:" + path +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-			"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite")
+			"&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	default:
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or sqlite://")
 	}
