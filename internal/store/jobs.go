@@ -70,9 +70,17 @@ func jobFromRow(r *jobRow, publicURL string) *atsgate.Job {
 		PublishedAt: timeOrZero(r.PublishedAt), ClosedAt: timeOrZero(r.ClosedAt),
 		DisapprovedAt: timeOrZero(r.DisapprovedAt), DisapprovalReason: r.DisapprovalReason,
 	}
-	_ = json.Unmarshal([]byte(r.States), &j.States)
-	_ = json.Unmarshal([]byte(r.Qualifications), &j.Qualifications)
-	_ = json.Unmarshal([]byte(r.Extras), &j.Extras)
+	// Most jobs leave these empty; a list of 200 jobs need not decode 600
+	// empty JSON values.
+	if r.States != "[]" {
+		_ = json.Unmarshal([]byte(r.States), &j.States)
+	}
+	if r.Qualifications != "[]" {
+		_ = json.Unmarshal([]byte(r.Qualifications), &j.Qualifications)
+	}
+	if r.Extras != "{}" {
+		_ = json.Unmarshal([]byte(r.Extras), &j.Extras)
+	}
 	if r.PublicPath != "" && j.State != atsgate.StatePending && j.State != atsgate.StateDisapproved {
 		j.PublicLink = publicURL + r.PublicPath
 	}
