@@ -552,36 +552,52 @@ func (b *backOffice) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country)
 }
 
 func (b *backOffice) apiReviews(c echo.Context) error {
-	countryID, err := b.countryParam(c)
+	q, err := b.reviewQueue(c)
 	if err != nil {
 		return err
+	}
+	out := make([]jobJSON, len(q.jobs))
+	for i := range q.jobs {
+		out[i] = b.jobOut(&q.jobs[i], q.countries)
+	}
+	resp := map[string]any{"jobs": out}
+	if q.next != 0 {
+		resp["next_after"] = q.next
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// queuePage is one page of the moderation queue, for the API and the page.
+type queuePage struct {
+	jobs        []atsgate.Job
+	after, next int64 // the keyset this page started after; the next page's (0 on the last)
+	countries   map[int64]atsgate.Country
+}
+
+// reviewQueue reads ?country= and ?after= and loads that page of the queue.
+func (b *backOffice) reviewQueue(c echo.Context) (*queuePage, error) {
+	countryID, err := b.countryParam(c)
+	if err != nil {
+		return nil, err
 	}
 	after, err := queryID(c, "after")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	jobs, err := b.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	countries, err := b.countryMap(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var next int64
+	q := &queuePage{jobs: jobs, after: after, countries: countries}
 	if len(jobs) > adminPageSize {
-		jobs = jobs[:adminPageSize]
-		next = jobs[adminPageSize-1].ID
+		q.jobs = jobs[:adminPageSize]
+		q.next = q.jobs[adminPageSize-1].ID
 	}
-	out := make([]jobJSON, len(jobs))
-	for i := range jobs {
-		out[i] = b.jobOut(&jobs[i], countries)
-	}
-	resp := map[string]any{"jobs": out}
-	if next != 0 {
-		resp["next_after"] = next
-	}
-	return c.JSON(http.StatusOK, resp)
+	return q, nil
 }
 
 type eventJSON struct {

@@ -319,30 +319,18 @@ func (b *backOffice) employerNames(c echo.Context, jobs []atsgate.Job) (map[int6
 }
 
 func (b *backOffice) reviewsPage(c echo.Context) error {
-	countryID, err := b.countryParam(c)
+	page, err := b.reviewQueue(c)
 	if err != nil {
 		return err
 	}
-	after, err := queryID(c, "after")
-	if err != nil {
-		return err
-	}
-	jobs, err := b.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
-	if err != nil {
-		return err
-	}
+	jobs, countries := page.jobs, page.countries
 	var next string
-	if len(jobs) > adminPageSize {
-		jobs = jobs[:adminPageSize]
-		q := url.Values{"after": {strconv.FormatInt(jobs[adminPageSize-1].ID, 10)}}
+	if page.next != 0 {
+		q := url.Values{"after": {strconv.FormatInt(page.next, 10)}}
 		if v := c.QueryParam("country"); v != "" {
 			q.Set("country", v)
 		}
 		next = "/admin/reviews?" + q.Encode()
-	}
-	countries, err := b.countryMap(c)
-	if err != nil {
-		return err
 	}
 	names, err := b.employerNames(c, jobs)
 	if err != nil {
@@ -357,7 +345,7 @@ func (b *backOffice) reviewsPage(c echo.Context) error {
 		return err
 	}
 	return b.render(c, http.StatusOK, "reviews", "Moderation queue", map[string]any{
-		"Jobs": views, "Countries": list, "Country": c.QueryParam("country"), "Next": next, "First": after != 0})
+		"Jobs": views, "Countries": list, "Country": c.QueryParam("country"), "Next": next, "First": page.after != 0})
 }
 
 func (b *backOffice) jobPage(c echo.Context) error {
