@@ -36,7 +36,6 @@ func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []st
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	plain, tok, err := st.IssueAdminToken(ctx, *name, atsgate.Role(*role))
 	if err != nil {
 		return cliError(err)
@@ -66,7 +65,6 @@ func cmdAdminTokenList(ctx context.Context, e *env, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	toks, err := st.AdminTokens(ctx)
 	if err != nil {
 		return cliError(err)
@@ -106,7 +104,6 @@ func cmdAdminTokenRevoke(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	if err := st.RevokeAdminToken(ctx, n); err != nil {
 		return cliError(err)
 	}

@@ -27,6 +27,7 @@ type env struct {
 	stderr io.Writer
 	json   bool
 	logger *slog.Logger
+	st     *store.Store // opened on first use; run closes it
 }
 
 // command is one CLI command.
@@ -89,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	fs.BoolVar(&e.json, "json", false, "print one JSON value on stdout")
 	fs.Usage = func() { fmt.Fprintf(stderr, "usage: atsgate %s [--json]\n", cmd.usage); fs.PrintDefaults() }
+	defer e.close()
 	return cmd.run(ctx, e, fs, rest)
 }
 
@@ -122,9 +124,23 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// open connects to the configured database; the caller closes it.
+// open connects to the configured database on first use; run closes it
+// when the command returns.
 func (e *env) open(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, e.cfg.DatabaseURL)
+	if e.st == nil {
+		st, err := store.Open(ctx, e.cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		e.st = st
+	}
+	return e.st, nil
+}
+
+func (e *env) close() {
+	if e.st != nil {
+		e.st.Close()
+	}
 }
 
 // actor names the operator in ledger entries and job events.

@@ -51,7 +51,6 @@ func cmdCountryAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	c, err := st.CreateCountry(ctx, atsgate.Country{Code: *code, Name: *name, Hosts: hosts, Currency: *currency,
 		TimeZone: *tz, Price: p, PublicURL: *publicURL})
 	if err != nil {
@@ -71,7 +70,6 @@ func cmdCountryList(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	list, err := st.Countries(ctx)
 	if err != nil {
 		return cliError(err)
@@ -138,7 +136,6 @@ func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	c, err := st.Country(ctx, *country)
 	if err != nil {
 		return cliError(err)
@@ -164,7 +161,6 @@ func cmdEmployerList(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	countries, err := st.Countries(ctx)
 	if err != nil {
 		return cliError(err)
@@ -234,7 +230,6 @@ func issueKey(ctx context.Context, e *env, fs *flag.FlagSet, args []string, rota
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	plain, key, err := st.IssueKey(ctx, id, rotate)
 	if err != nil {
 		return cliError(err)
@@ -265,7 +260,6 @@ func cmdKeyDisable(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	if err := st.DisableKey(ctx, id); err != nil {
 		return cliError(err)
 	}

@@ -91,7 +91,6 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	entries, err := st.Logs(ctx, f)
 	if err != nil {
 		return cliError(err)

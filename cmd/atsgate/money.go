@@ -50,7 +50,6 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	var le *atsgate.LedgerEntry
 	if adjust {
 		le, err = st.Adjust(ctx, id, a, e.actor(), *note)
@@ -101,7 +100,6 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	employer, err := st.Employer(ctx, id)
 	if err != nil {
 		return cliError(err)

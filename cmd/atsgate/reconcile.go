@@ -66,7 +66,6 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	r, err := st.Reconcile(ctx, *month, id, e.actor())
 	if err != nil {
 		return cliError(err)
@@ -113,7 +112,6 @@ func cmdLedgerVerify(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	breaches, err := st.VerifyLedger(ctx, id)
 	if err != nil {
 		return cliError(err)

@@ -38,7 +38,6 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	var f atsgate.ReviewFilter
 	f.Limit = 200
 	if *country != "" {
@@ -97,7 +96,6 @@ func cmdReviewApprove(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	id, err := resolve(ctx, st)
 	if err != nil {
 		return err
@@ -124,7 +122,6 @@ func cmdReviewDisapprove(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	id, err := resolve(ctx, st)
 	if err != nil {
 		return err

@@ -26,7 +26,6 @@ func cmdMigrate(ctx context.Context, e *env, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
