@@ -32,8 +32,8 @@ fmt:
 # Run each fuzzer for a while; new interesting inputs land in testdata/fuzz.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzDecodeJob -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/ats/
-	$(GO) test -run='^$$' -fuzz=FuzzDecodeExternalID -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/ats/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeJob -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/web/ats/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeExternalID -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/web/ats/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)

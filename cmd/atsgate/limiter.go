@@ -8,9 +8,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/ratelimit"
 	"github.com/atsgate/atsgate/internal/settings"
-	"github.com/atsgate/atsgate/internal/web"
 )
 
 // redisLimiterPrefix is where the limiter keeps its sorted sets in Redis:
@@ -46,10 +46,10 @@ func newLimiter(cfg settings.Config, log *slog.Logger) (*limiter, error) {
 
 // web adapts the limiter to the HTTP layer's interface, which cannot
 // name package ratelimit (adapters do not import each other).
-func (l *limiter) web() web.RateLimiter {
-	return web.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (web.RateDecision, error) {
+func (l *limiter) web() atsgate.RateLimiter {
+	return atsgate.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
 		d, err := l.Allow(ctx, key, limit, window)
-		return web.RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining,
+		return atsgate.RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining,
 			Reset: d.Reset, RetryAfter: d.RetryAfter}, err
 	})
 }

@@ -24,10 +24,10 @@ import (
 
 // limited wraps a ratelimit.Limiter as the HTTP layer's RateLimiter, as
 // cmd/atsgate does.
-func limiterOf(l ratelimit.Limiter) web.RateLimiter {
-	return web.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (web.RateDecision, error) {
+func limiterOf(l ratelimit.Limiter) atsgate.RateLimiter {
+	return atsgate.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
 		d, err := l.Allow(ctx, key, limit, window)
-		return web.RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining,
+		return atsgate.RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining,
 			Reset: d.Reset, RetryAfter: d.RetryAfter}, err
 	})
 }
@@ -177,8 +177,8 @@ func TestRateLimitSteadyClient(t *testing.T) {
 func TestRateLimiterFailsOpen(t *testing.T) {
 	var logs lockedBuffer
 	e := newEnv(t).withDeps(t, func(d *web.Deps) {
-		d.Limiter = web.RateLimiterFunc(func(context.Context, string, int, time.Duration) (web.RateDecision, error) {
-			return web.RateDecision{}, errors.New("limiter store unreachable")
+		d.Limiter = atsgate.RateLimiterFunc(func(context.Context, string, int, time.Duration) (atsgate.RateDecision, error) {
+			return atsgate.RateDecision{}, errors.New("limiter store unreachable")
 		})
 		d.RateLimit = 1
 		d.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

@@ -4,6 +4,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/web/ats"
+	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
 
 // publicRoutes is the whole surface of the public listener.
@@ -11,15 +13,21 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
-	ats := e.Group("/api/ats", s.resolveCountry)
-	ats.GET("/taxonomy", s.taxonomy)
+	a := s.atsHandler()                                  // package ats
+	country := mw.ResolveCountry(s.Directory, s.proxies) // host → country, 404 unknown_host
+	limits := s.limits                                   // per key, and failed authentications per IP
+
+	api := e.Group("/api/ats", country)
+	api.GET("/taxonomy", a.ServeTaxonomy)
 	// Every jobs request goes to the integration log, refusals included:
-	// recordAPI comes before every check that can refuse.
-	jobs := e.Group("/api/ats", s.recordAPI(atsgate.DialectATS), s.resolveCountry,
-		s.limitAuthFailures, s.authenticate, s.rateLimit) // limit.go
-	// One URL, many operations: method and ?action= choose (atsJobs).
-	jobs.Any("/jobs", s.atsJobs)
-	jobs.Any("/jobs.php", s.atsJobs)
+	// Record comes before every check that can refuse. Then the order of
+	// checks of SPEC section 2: host, auth, rate limit; the handler
+	// validates, and the store does idempotency and the wallet.
+	jobs := e.Group("/api/ats", mw.Record(atsgate.DialectATS, ats.Operation, s.IntegrationLog, s.Now),
+		country, limits.AuthFailures, a.Authenticate, limits.PerKey)
+	// One URL, many operations: method and ?action= choose (ServeJobs).
+	jobs.Any("/jobs", a.ServeJobs)
+	jobs.Any("/jobs.php", a.ServeJobs)
 }
 
 // adminRoutes is the whole surface of the back-office listener.
@@ -30,48 +38,48 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	if s.BackOffice == nil {
 		return
 	}
-	b := newBackOffice(s)
-	perm := b.require
+	b := s.backOffice() // package backoffice
+	perm := b.Require   // one permission per route; the role table is atsgate.Role.Can
 
 	// JSON admin API: Authorization: Bearer <admin token>.
-	api := e.Group("/admin/api", b.apiAuth)
-	api.GET("/countries", b.apiCountries, perm(atsgate.PermCountriesRead))
-	api.GET("/employers", b.apiEmployers, perm(atsgate.PermEmployersRead))
-	api.GET("/employers/:id", b.apiEmployer, perm(atsgate.PermEmployersRead))
-	api.GET("/employers/:id/statement", b.apiStatement, perm(atsgate.PermWalletsRead))
-	api.POST("/employers/:id/topup", b.apiPost(false), perm(atsgate.PermWalletsWrite))
-	api.POST("/employers/:id/adjust", b.apiPost(true), perm(atsgate.PermWalletsWrite))
-	api.POST("/employers/:id/keys", b.apiIssueKey, perm(atsgate.PermKeysWrite))
-	api.DELETE("/employers/:id/keys", b.apiDisableKey, perm(atsgate.PermKeysWrite))
-	api.GET("/reviews", b.apiReviews, perm(atsgate.PermReviewsRead))
-	api.GET("/jobs/:id", b.apiJob, perm(atsgate.PermJobsRead))
-	api.POST("/jobs/:id/approve", b.apiModerate(true), perm(atsgate.PermReviewsWrite))
-	api.POST("/jobs/:id/disapprove", b.apiModerate(false), perm(atsgate.PermReviewsWrite))
-	api.GET("/reconciliation", b.apiReconciliation, perm(atsgate.PermReconciliationRead))
-	api.POST("/reconciliation", b.apiReconcile, perm(atsgate.PermReconciliationRun))
-	api.GET("/logs", b.apiLogs, perm(atsgate.PermLogsRead))
+	api := e.Group("/admin/api", b.APIAuth)
+	api.GET("/countries", b.APICountries, perm(atsgate.PermCountriesRead))
+	api.GET("/employers", b.APIEmployers, perm(atsgate.PermEmployersRead))
+	api.GET("/employers/:id", b.APIEmployer, perm(atsgate.PermEmployersRead))
+	api.GET("/employers/:id/statement", b.APIStatement, perm(atsgate.PermWalletsRead))
+	api.POST("/employers/:id/topup", b.APITopUp, perm(atsgate.PermWalletsWrite))
+	api.POST("/employers/:id/adjust", b.APIAdjust, perm(atsgate.PermWalletsWrite))
+	api.POST("/employers/:id/keys", b.APIIssueKey, perm(atsgate.PermKeysWrite))
+	api.DELETE("/employers/:id/keys", b.APIDisableKey, perm(atsgate.PermKeysWrite))
+	api.GET("/reviews", b.APIReviews, perm(atsgate.PermReviewsRead))
+	api.GET("/jobs/:id", b.APIJob, perm(atsgate.PermJobsRead))
+	api.POST("/jobs/:id/approve", b.APIApprove, perm(atsgate.PermReviewsWrite))
+	api.POST("/jobs/:id/disapprove", b.APIDisapprove, perm(atsgate.PermReviewsWrite))
+	api.GET("/reconciliation", b.APIReconciliation, perm(atsgate.PermReconciliationRead))
+	api.POST("/reconciliation", b.APIReconcile, perm(atsgate.PermReconciliationRun))
+	api.GET("/logs", b.APILogs, perm(atsgate.PermLogsRead))
 
 	// Pages: sign in with a token for a session cookie; every POST carries
 	// the session's CSRF token.
-	e.GET("/admin/static/admin.css", b.stylesheet)
-	e.GET("/admin/login", b.loginPage, b.pageErrors)
-	e.POST("/admin/login", b.login, b.pageErrors, b.limitForm)
-	pages := e.Group("/admin", b.pageErrors, b.limitForm, b.sessionAuth, b.csrf)
-	pages.GET("", b.home)
-	pages.GET("/", b.home)
-	pages.POST("/logout", b.logout)
-	pages.GET("/reviews", b.reviewsPage, perm(atsgate.PermReviewsRead))
-	pages.GET("/jobs/:id", b.jobPage, perm(atsgate.PermJobsRead))
-	pages.POST("/jobs/:id/approve", b.moderate(true), perm(atsgate.PermReviewsWrite))
-	pages.POST("/jobs/:id/disapprove", b.moderate(false), perm(atsgate.PermReviewsWrite))
-	pages.GET("/employers", b.employersPage, perm(atsgate.PermEmployersRead))
-	pages.GET("/employers/:id", b.statementPage, perm(atsgate.PermWalletsRead))
-	pages.GET("/employers/:id/statement.csv", b.statementCSVPage, perm(atsgate.PermWalletsRead))
-	pages.POST("/employers/:id/topup", b.postMoney(false), perm(atsgate.PermWalletsWrite))
-	pages.POST("/employers/:id/adjust", b.postMoney(true), perm(atsgate.PermWalletsWrite))
-	pages.POST("/employers/:id/keys", b.issueKeyPage, perm(atsgate.PermKeysWrite))
-	pages.POST("/employers/:id/keys/disable", b.disableKeyPage, perm(atsgate.PermKeysWrite))
-	pages.GET("/reconciliation", b.reconciliationPage, perm(atsgate.PermReconciliationRead))
-	pages.POST("/reconciliation", b.reconcilePage, perm(atsgate.PermReconciliationRun))
-	pages.GET("/logs", b.logsPage, perm(atsgate.PermLogsRead))
+	e.GET("/admin/static/admin.css", b.Stylesheet)
+	e.GET("/admin/login", b.LoginPage, b.PageErrors)
+	e.POST("/admin/login", b.Login, b.PageErrors, b.LimitForm)
+	pages := e.Group("/admin", b.PageErrors, b.LimitForm, b.SessionAuth, b.CSRF)
+	pages.GET("", b.Home)
+	pages.GET("/", b.Home)
+	pages.POST("/logout", b.Logout)
+	pages.GET("/reviews", b.ReviewsPage, perm(atsgate.PermReviewsRead))
+	pages.GET("/jobs/:id", b.JobPage, perm(atsgate.PermJobsRead))
+	pages.POST("/jobs/:id/approve", b.ApprovePage, perm(atsgate.PermReviewsWrite))
+	pages.POST("/jobs/:id/disapprove", b.DisapprovePage, perm(atsgate.PermReviewsWrite))
+	pages.GET("/employers", b.EmployersPage, perm(atsgate.PermEmployersRead))
+	pages.GET("/employers/:id", b.StatementPage, perm(atsgate.PermWalletsRead))
+	pages.GET("/employers/:id/statement.csv", b.StatementCSVPage, perm(atsgate.PermWalletsRead))
+	pages.POST("/employers/:id/topup", b.TopUpPage, perm(atsgate.PermWalletsWrite))
+	pages.POST("/employers/:id/adjust", b.AdjustPage, perm(atsgate.PermWalletsWrite))
+	pages.POST("/employers/:id/keys", b.IssueKeyPage, perm(atsgate.PermKeysWrite))
+	pages.POST("/employers/:id/keys/disable", b.DisableKeyPage, perm(atsgate.PermKeysWrite))
+	pages.GET("/reconciliation", b.ReconciliationPage, perm(atsgate.PermReconciliationRead))
+	pages.POST("/reconciliation", b.ReconcilePage, perm(atsgate.PermReconciliationRun))
+	pages.GET("/logs", b.LogsPage, perm(atsgate.PermLogsRead))
 }

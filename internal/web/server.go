@@ -1,25 +1,30 @@
-// Package web is atsgate's HTTP layer and the only package that imports
-// echo: the ATS API on the public listener, with its middleware. Every route
-// is in routes.go. Handlers decode, call a domain interface and encode;
-// they return errors and one handler turns them into responses.
+// Package web assembles atsgate's HTTP listeners: the public one (the ATS
+// API, health) and the back-office one (admin API and pages, health,
+// metrics). Every route of both is in routes.go, built from the handlers
+// of one package per surface: ats (the ATS dialect) and backoffice, over
+// the shared middleware package. The operability endpoints (/healthz,
+// /readyz, /metrics) live here.
+//
+// Only the packages under internal/web import echo.
 package web
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/web/ats"
+	"github.com/atsgate/atsgate/internal/web/backoffice"
+	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
 
 // MaxBodyBytes is the largest request body accepted (1 MiB).
-const MaxBodyBytes = 1 << 20
+const MaxBodyBytes = mw.MaxBodyBytes
 
 // Deps is what the HTTP layer needs from the rest of the program.
 type Deps struct {
@@ -36,9 +41,9 @@ type Deps struct {
 	BackOffice atsgate.BackOffice
 
 	// IntegrationLog records every API request; nil records nothing.
-	IntegrationLog Recorder
+	IntegrationLog mw.Recorder
 	// Metrics measures requests; nil measures nothing and /metrics is 404.
-	Metrics Metrics
+	Metrics mw.Metrics
 	// PingDatabase is /readyz's database check; nil uses the Directory's
 	// own Ping method when it has one.
 	PingDatabase func(ctx context.Context) error
@@ -50,7 +55,7 @@ type Deps struct {
 
 	// Limiter counts requests per API key and failed authentications per
 	// client IP; nil turns both limits off.
-	Limiter RateLimiter
+	Limiter atsgate.RateLimiter
 	// RateLimit is the requests allowed per API key in any RateWindow
 	// (ATSGATE_RATE_LIMIT).
 	RateLimit int
@@ -59,16 +64,20 @@ type Deps struct {
 	AuthFailureLimit int
 }
 
-// Server holds the handlers' dependencies.
+// RateWindow is the window of both rate limits.
+const RateWindow = mw.RateWindow
+
+// Server holds what the routes of one listener are built from.
 type Server struct {
 	Deps
-	authBlocks authBlocks // client IPs over the auth-failure limit; see limit.go
+	proxies mw.Proxies
+	limits  *mw.Limits
 }
 
 // NewPublic returns the handler of the public listener.
 func NewPublic(d Deps) http.Handler {
 	s := newServer(d)
-	return s.echo(s.extractIP, s.publicRoutes)
+	return s.echo(s.proxies.ExtractIP, s.publicRoutes)
 }
 
 // NewAdmin returns the handler of the back-office listener, which must
@@ -85,7 +94,10 @@ func newServer(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Server{Deps: d}
+	s := &Server{Deps: d, proxies: mw.Proxies(d.TrustedProxies)}
+	s.limits = &mw.Limits{Limiter: d.Limiter, PerKeyLimit: d.RateLimit, AuthFailureLimit: d.AuthFailureLimit,
+		Logger: d.Logger, Metrics: d.Metrics}
+	return s
 }
 
 // echo builds one listener's router: the same error handling, request
@@ -94,27 +106,19 @@ func (s *Server) echo(ip echo.IPExtractor, routes func(*echo.Echo)) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = s.handleError
+	e.HTTPErrorHandler = mw.ErrorHandler(s.Logger)
 	e.IPExtractor = ip
-	e.Use(s.observe, s.recoverPanics)
+	e.Use(mw.Observe(s.Logger, s.Metrics), mw.Recover)
 	routes(e)
 	return e
 }
 
-// recoverPanics turns a panic in a handler into an internal error: the
-// client gets the usual JSON 500, and the request is still logged (with the
-// stack) and measured, instead of the connection just dropping.
-func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r) // net/http's way to abort a response; let it through
-				}
-				err = atsgate.Internal(fmt.Errorf("panic serving %s %s: %v\n%s",
-					c.Request().Method, c.Request().URL.Path, r, debug.Stack()))
-			}
-		}()
-		return next(c)
-	}
+// atsHandler is the ATS dialect over this server's dependencies.
+func (s *Server) atsHandler() *ats.Handler {
+	return &ats.Handler{Keys: s.Directory, Jobs: s.Jobs, Taxonomy: s.Taxonomy, Now: s.Now}
+}
+
+// backOffice is the back office over this server's dependencies.
+func (s *Server) backOffice() *backoffice.Handler {
+	return backoffice.New(s.BackOffice, s.Logger, s.Now, s.proxies)
 }

@@ -1,4 +1,4 @@
-package web
+package backoffice
 
 import (
 	"bytes"
@@ -43,19 +43,19 @@ func parseDay(field, v string, loc *time.Location) (time.Time, error) {
 // statement loads the statement of employer :id for ?from= and ?to=,
 // read as days in the employer's country time zone: from the start of
 // from up to (not including) the start of to.
-func (b *backOffice) statement(c echo.Context) (*statementView, error) {
+func (h *Handler) statement(c echo.Context) (*statementView, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return nil, err
 	}
-	emp, country, err := b.employerCountry(c, id)
+	emp, country, err := h.employerCountry(c, id)
 	if err != nil {
 		return nil, err
 	}
-	return b.statementFor(c, emp, country, c.QueryParam("from"), c.QueryParam("to"))
+	return h.statementFor(c, emp, country, c.QueryParam("from"), c.QueryParam("to"))
 }
 
-func (b *backOffice) statementFor(c echo.Context, emp *atsgate.Employer, country *atsgate.Country, from, to string) (*statementView, error) {
+func (h *Handler) statementFor(c echo.Context, emp *atsgate.Employer, country *atsgate.Country, from, to string) (*statementView, error) {
 	loc := country.Location
 	if loc == nil {
 		loc = time.UTC
@@ -71,7 +71,7 @@ func (b *backOffice) statementFor(c echo.Context, emp *atsgate.Employer, country
 	if !f.IsZero() && !t.IsZero() && !t.After(f) {
 		return nil, atsgate.Invalid(map[string]string{"to": "must be after from"})
 	}
-	st, err := b.bo.Statement(c.Request().Context(), emp.ID, f, t)
+	st, err := h.bo.Statement(c.Request().Context(), emp.ID, f, t)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package web
+package backoffice
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
 
 // templatesFS holds the back office's pages and stylesheet; nothing is
@@ -83,8 +84,8 @@ func (d *pageData) Can(p string) bool {
 
 // render writes a page with the layout and the security headers every
 // back-office page carries.
-func (b *backOffice) render(c echo.Context, status int, name, title string, data any) error {
-	p, ok := b.pages[name]
+func (h *Handler) render(c echo.Context, status int, name, title string, data any) error {
+	p, ok := h.pages[name]
 	if !ok {
 		return atsgate.Internal(errors.New("no template " + name))
 	}
@@ -148,46 +149,26 @@ func flash(c echo.Context) string {
 	return msg
 }
 
-// pageErrors renders errors of the pages as HTML with the status their
+// PageErrors renders errors of the pages as HTML with the status their
 // code maps to, instead of the API's JSON.
-func (b *backOffice) pageErrors(next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) PageErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		if err == nil || c.Response().Committed {
 			return err
 		}
-		var e *atsgate.Error
-		var he *echo.HTTPError
-		switch {
-		case errors.As(err, &e):
-		case errors.As(err, &he):
-			e = fromEcho(he)
-		default:
-			e = atsgate.Internal(err)
-		}
-		if e.Code == atsgate.EINTERNAL {
-			b.Logger.ErrorContext(c.Request().Context(), "internal error", "err", err, "path", c.Request().URL.Path)
-		}
-		status, ok := statusOf[e.Code]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
+		e, status := mw.Classify(err)
+		mw.LogInternal(h.log, c, e, err)
 		data := map[string]any{"Status": status, "StatusText": http.StatusText(status), "Message": atsgate.ErrorMessage(e), "Fields": e.Fields}
-		return b.render(c, status, "error", http.StatusText(status), data)
+		return h.render(c, status, "error", http.StatusText(status), data)
 	}
 }
 
 // --- sign-in ---------------------------------------------------------------
 
-// secure reports whether the browser reached us over HTTPS, directly or
-// through a trusted proxy, so cookies get the Secure attribute.
-func (b *backOffice) secure(r *http.Request) bool {
-	return r.TLS != nil || (b.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
-}
-
-func (b *backOffice) cookie(c echo.Context, name, value string, maxAge int) {
+func (h *Handler) cookie(c echo.Context, name, value string, maxAge int) {
 	c.SetCookie(&http.Cookie{Name: name, Value: value, Path: adminCookiePath, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.secure(c.Request())})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.proxies.HTTPS(c.Request())})
 }
 
 // safeNext keeps the after-sign-in redirect inside the back office.
@@ -199,65 +180,66 @@ func safeNext(next string) string {
 	return "/admin/"
 }
 
-// loginPage shows the sign-in form. Before a session exists, CSRF is a
+// LoginPage shows the sign-in form. Before a session exists, CSRF is a
 // double-submit token: a cookie and the same value in the form.
-func (b *backOffice) loginPage(c echo.Context) error {
-	return b.renderLogin(c, http.StatusOK, "")
+func (h *Handler) LoginPage(c echo.Context) error {
+	return h.renderLogin(c, http.StatusOK, "")
 }
 
-func (b *backOffice) renderLogin(c echo.Context, status int, problem string) error {
+func (h *Handler) renderLogin(c echo.Context, status int, problem string) error {
 	token, _, err := atsgate.NewSessionSecret()
 	if err != nil {
 		return atsgate.Internal(err)
 	}
-	b.cookie(c, loginCSRFCookie, token, 3600)
+	h.cookie(c, loginCSRFCookie, token, 3600)
 	next := c.QueryParam("next")
 	if c.Request().Method == http.MethodPost {
 		next = formValue(c, "next")
 	}
-	return b.render(c, status, "login", "Sign in", map[string]any{"LoginCSRF": token, "Next": safeNext(next), "Problem": problem})
+	return h.render(c, status, "login", "Sign in", map[string]any{"LoginCSRF": token, "Next": safeNext(next), "Problem": problem})
 }
 
-// login exchanges an admin token for a session cookie.
-func (b *backOffice) login(c echo.Context) error {
+// Login exchanges an admin token for a session cookie.
+func (h *Handler) Login(c echo.Context) error {
 	ck, err := c.Cookie(loginCSRFCookie)
 	if err != nil || !sameToken(formValue(c, csrfField), ck.Value) {
 		return atsgate.Errorf(atsgate.EFORBIDDEN, "the sign-in form's security token is missing or out of date; reload the page and try again")
 	}
 	tok := strings.TrimSpace(formValue(c, "token"))
 	if !atsgate.ValidAdminTokenShape(tok) {
-		return b.renderLogin(c, http.StatusUnauthorized, "That is not a valid admin token.")
+		return h.renderLogin(c, http.StatusUnauthorized, "That is not a valid admin token.")
 	}
 	ctx := c.Request().Context()
-	t, err := b.bo.AuthenticateAdmin(ctx, atsgate.HashAPIKey(tok))
+	t, err := h.bo.AuthenticateAdmin(ctx, atsgate.HashAPIKey(tok))
 	if atsgate.ErrorCode(err) == atsgate.EUNAUTHORIZED {
-		return b.renderLogin(c, http.StatusUnauthorized, "That admin token is not valid or was revoked.")
+		return h.renderLogin(c, http.StatusUnauthorized, "That admin token is not valid or was revoked.")
 	}
 	if err != nil {
 		return err
 	}
-	cookie, _, err := b.bo.CreateAdminSession(ctx, t.ID, atsgate.AdminSessionTTL)
+	cookie, _, err := h.bo.CreateAdminSession(ctx, t.ID, atsgate.AdminSessionTTL)
 	if err != nil {
 		return err
 	}
-	b.cookie(c, sessionCookie, cookie, int(atsgate.AdminSessionTTL/time.Second))
-	b.cookie(c, loginCSRFCookie, "", -1)
-	b.Logger.InfoContext(ctx, "admin signed in", "actor", t.Actor(), "role", string(t.Role), "token", t.Prefix)
+	h.cookie(c, sessionCookie, cookie, int(atsgate.AdminSessionTTL/time.Second))
+	h.cookie(c, loginCSRFCookie, "", -1)
+	h.log.InfoContext(ctx, "admin signed in", "actor", t.Actor(), "role", string(t.Role), "token", t.Prefix)
 	return c.Redirect(http.StatusSeeOther, safeNext(formValue(c, "next")))
 }
 
-func (b *backOffice) logout(c echo.Context) error {
+// Logout ends the session.
+func (h *Handler) Logout(c echo.Context) error {
 	if s := sessionOf(c); s != nil {
-		if err := b.bo.DeleteAdminSession(c.Request().Context(), s.ID); err != nil {
+		if err := h.bo.DeleteAdminSession(c.Request().Context(), s.ID); err != nil {
 			return err
 		}
 	}
-	b.cookie(c, sessionCookie, "", -1)
+	h.cookie(c, sessionCookie, "", -1)
 	return c.Redirect(http.StatusSeeOther, "/admin/login?done=signed_out")
 }
 
-// home sends each role to the first page it may use.
-func (b *backOffice) home(c echo.Context) error {
+// Home sends each role to the first page it may use.
+func (h *Handler) Home(c echo.Context) error {
 	t := adminOf(c)
 	for _, n := range navItems {
 		if t.Role.Can(n.Perm) {
@@ -267,7 +249,8 @@ func (b *backOffice) home(c echo.Context) error {
 	return atsgate.Errorf(atsgate.EFORBIDDEN, "this role may use no page")
 }
 
-func (b *backOffice) stylesheet(c echo.Context) error {
+// Stylesheet serves the back office's one stylesheet.
+func (h *Handler) Stylesheet(c echo.Context) error {
 	css, err := templatesFS.ReadFile("templates/admin.css")
 	if err != nil {
 		return atsgate.Internal(err)
@@ -289,13 +272,13 @@ type jobView struct {
 	Description template.HTML // sanitised with the UGC policy
 }
 
-func (b *backOffice) jobView(j *atsgate.Job, countries map[int64]atsgate.Country, employers map[int64]string) jobView {
+func (h *Handler) jobView(j *atsgate.Job, countries map[int64]atsgate.Country, employers map[int64]string) jobView {
 	k := countries[j.CountryID]
 	v := jobView{Job: j, Country: k, Employer: employers[j.EmployerID],
 		Received: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout),
 		Charged:  atsgate.Money{Amount: j.AmountCharged, Currency: k.Currency}.String(),
 		// The policy's output is safe HTML: that is its whole job.
-		Description: template.HTML(b.ugc.Sanitize(j.Description))} //nolint:gosec
+		Description: template.HTML(h.ugc.Sanitize(j.Description))} //nolint:gosec
 	if !j.PublishedAt.IsZero() {
 		v.Published = k.Local(j.PublishedAt).Format(atsgate.DateTimeLayout)
 	}
@@ -303,13 +286,13 @@ func (b *backOffice) jobView(j *atsgate.Job, countries map[int64]atsgate.Country
 }
 
 // employerNames looks up the names of the employers of some jobs.
-func (b *backOffice) employerNames(c echo.Context, jobs []atsgate.Job) (map[int64]string, error) {
+func (h *Handler) employerNames(c echo.Context, jobs []atsgate.Job) (map[int64]string, error) {
 	out := map[int64]string{}
 	for _, j := range jobs {
 		if _, ok := out[j.EmployerID]; ok {
 			continue
 		}
-		e, err := b.bo.Employer(c.Request().Context(), j.EmployerID)
+		e, err := h.bo.Employer(c.Request().Context(), j.EmployerID)
 		if err != nil {
 			return nil, err
 		}
@@ -318,8 +301,9 @@ func (b *backOffice) employerNames(c echo.Context, jobs []atsgate.Job) (map[int6
 	return out, nil
 }
 
-func (b *backOffice) reviewsPage(c echo.Context) error {
-	page, err := b.reviewQueue(c)
+// ReviewsPage is the moderation queue page.
+func (h *Handler) ReviewsPage(c echo.Context) error {
+	page, err := h.reviewQueue(c)
 	if err != nil {
 		return err
 	}
@@ -332,60 +316,68 @@ func (b *backOffice) reviewsPage(c echo.Context) error {
 		}
 		next = "/admin/reviews?" + q.Encode()
 	}
-	names, err := b.employerNames(c, jobs)
+	names, err := h.employerNames(c, jobs)
 	if err != nil {
 		return err
 	}
 	views := make([]jobView, len(jobs))
 	for i := range jobs {
-		views[i] = b.jobView(&jobs[i], countries, names)
+		views[i] = h.jobView(&jobs[i], countries, names)
 	}
-	list, err := b.bo.Countries(c.Request().Context())
+	list, err := h.bo.Countries(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return b.render(c, http.StatusOK, "reviews", "Moderation queue", map[string]any{
+	return h.render(c, http.StatusOK, "reviews", "Moderation queue", map[string]any{
 		"Jobs": views, "Countries": list, "Country": c.QueryParam("country"), "Next": next, "First": page.after != 0})
 }
 
-func (b *backOffice) jobPage(c echo.Context) error {
-	job, countries, events, err := b.jobDetail(c)
+// JobPage shows one job, its sanitised description and its history.
+func (h *Handler) JobPage(c echo.Context) error {
+	job, countries, events, err := h.jobDetail(c)
 	if err != nil {
 		return err
 	}
-	names, err := b.employerNames(c, []atsgate.Job{*job})
+	names, err := h.employerNames(c, []atsgate.Job{*job})
 	if err != nil {
 		return err
 	}
-	return b.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(job.ID, 10), map[string]any{
-		"J": b.jobView(job, countries, names), "Events": events})
+	return h.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(job.ID, 10), map[string]any{
+		"J": h.jobView(job, countries, names), "Events": events})
 }
 
-// moderate approves or disapproves from a form, then returns to where the
-// form was (the queue or the job page).
-func (b *backOffice) moderate(approve bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		actor := adminOf(c).Actor()
-		done := "approved"
-		if approve {
-			_, err = b.bo.Approve(c.Request().Context(), id, actor)
-		} else {
-			done = "disapproved"
-			_, err = b.bo.Disapprove(c.Request().Context(), id, actor, formValue(c, "reason"))
-		}
-		if err != nil {
-			return err
-		}
-		back := "/admin/reviews"
-		if formValue(c, "from") == "job" {
-			back = "/admin/jobs/" + strconv.FormatInt(id, 10)
-		}
-		return c.Redirect(http.StatusSeeOther, back+"?done="+done+"&ref="+strconv.FormatInt(id, 10))
+// ApprovePage approves from a form, then returns to where the form was
+// (the queue or the job page).
+func (h *Handler) ApprovePage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
 	}
+	if _, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor()); err != nil {
+		return err
+	}
+	return backFromModeration(c, id, "approved")
+}
+
+// DisapprovePage disapproves from a form with its reason, then returns to
+// where the form was.
+func (h *Handler) DisapprovePage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason")); err != nil {
+		return err
+	}
+	return backFromModeration(c, id, "disapproved")
+}
+
+func backFromModeration(c echo.Context, id int64, done string) error {
+	back := "/admin/reviews"
+	if formValue(c, "from") == "job" {
+		back = "/admin/jobs/" + strconv.FormatInt(id, 10)
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?done="+done+"&ref="+strconv.FormatInt(id, 10))
 }
 
 // --- employers and statements ----------------------------------------------
@@ -396,8 +388,10 @@ type countryBalanceView struct {
 	Balance   string
 }
 
-func (b *backOffice) employersPage(c echo.Context) error {
-	countryID, err := b.countryParam(c)
+// EmployersPage lists employers with their balances, and the total balance
+// per country.
+func (h *Handler) EmployersPage(c echo.Context) error {
+	countryID, err := h.countryParam(c)
 	if err != nil {
 		return err
 	}
@@ -406,7 +400,7 @@ func (b *backOffice) employersPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	emps, err := b.bo.EmployerPage(ctx, countryID, after, adminPageSize+1)
+	emps, err := h.bo.EmployerPage(ctx, countryID, after, adminPageSize+1)
 	if err != nil {
 		return err
 	}
@@ -419,15 +413,15 @@ func (b *backOffice) employersPage(c echo.Context) error {
 		}
 		next = "/admin/employers?" + q.Encode()
 	}
-	rows, err := b.employerRows(c, emps)
+	rows, err := h.employerRows(c, emps)
 	if err != nil {
 		return err
 	}
-	countries, err := b.countryMap(c)
+	countries, err := h.countryMap(c)
 	if err != nil {
 		return err
 	}
-	sums, err := b.bo.CountryBalances(ctx)
+	sums, err := h.bo.CountryBalances(ctx)
 	if err != nil {
 		return err
 	}
@@ -435,11 +429,11 @@ func (b *backOffice) employersPage(c echo.Context) error {
 	for _, s := range sums {
 		perCountry = append(perCountry, countryBalanceView{countries[s.CountryID], s.Employers, s.Balance.String()})
 	}
-	list, err := b.bo.Countries(ctx)
+	list, err := h.bo.Countries(ctx)
 	if err != nil {
 		return err
 	}
-	return b.render(c, http.StatusOK, "employers", "Employers", map[string]any{
+	return h.render(c, http.StatusOK, "employers", "Employers", map[string]any{
 		"Employers": rows, "PerCountry": perCountry, "Countries": list, "Country": c.QueryParam("country"),
 		"Next": next, "First": after != 0})
 }
@@ -461,26 +455,28 @@ func defaultPeriod(k *atsgate.Country, now time.Time) (from, to string) {
 	return first.Format(atsgate.DateLayout), first.AddDate(0, 1, 0).Format(atsgate.DateLayout)
 }
 
-func (b *backOffice) statementPage(c echo.Context) error {
-	return b.renderStatement(c, http.StatusOK, "", nil)
+// StatementPage is an employer's page: its statement for a period, its keys
+// and the wallet forms.
+func (h *Handler) StatementPage(c echo.Context) error {
+	return h.renderStatement(c, http.StatusOK, "", nil)
 }
 
 // renderStatement draws the employer page; newKey is a just-issued API
 // key, shown this once.
-func (b *backOffice) renderStatement(c echo.Context, status int, newKey string, formErr error) error {
+func (h *Handler) renderStatement(c echo.Context, status int, newKey string, formErr error) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	emp, country, err := b.employerCountry(c, id)
+	emp, country, err := h.employerCountry(c, id)
 	if err != nil {
 		return err
 	}
 	from, to := c.QueryParam("from"), c.QueryParam("to")
 	if !c.QueryParams().Has("from") && !c.QueryParams().Has("to") {
-		from, to = defaultPeriod(country, b.Now())
+		from, to = defaultPeriod(country, h.now())
 	}
-	v, err := b.statementFor(c, emp, country, from, to)
+	v, err := h.statementFor(c, emp, country, from, to)
 	if err != nil {
 		return err
 	}
@@ -522,7 +518,7 @@ func (b *backOffice) renderStatement(c echo.Context, status int, newKey string, 
 	}
 	var keys []atsgate.APIKey
 	if adminOf(c).Role.Can(atsgate.PermKeysWrite) {
-		if keys, err = b.bo.Keys(c.Request().Context(), id); err != nil {
+		if keys, err = h.bo.Keys(c.Request().Context(), id); err != nil {
 			return err
 		}
 	}
@@ -535,7 +531,7 @@ func (b *backOffice) renderStatement(c echo.Context, status int, newKey string, 
 			fields = e.Fields
 		}
 	}
-	return b.render(c, status, "statement", "Statement of "+emp.Name, map[string]any{
+	return h.render(c, status, "statement", "Statement of "+emp.Name, map[string]any{
 		"Employer": emp, "Country": country, "From": v.From, "To": v.To, "LastDay": lastDay,
 		"Opening": v.money(st.OpeningBalance), "Closing": v.money(st.ClosingBalance), "Balance": v.money(st.Balance),
 		"Rows": rows, "Count": len(st.Entries), "Totals": totals, "Page": page, "Pages": pages, "Prev": prev, "Next": next,
@@ -543,67 +539,67 @@ func (b *backOffice) renderStatement(c echo.Context, status int, newKey string, 
 		"Keys": keys, "NewKey": newKey, "Problem": problem, "Fields": fields})
 }
 
-func (b *backOffice) statementCSVPage(c echo.Context) error {
-	v, err := b.statement(c)
+// StatementCSVPage downloads the statement of StatementPage as CSV.
+func (h *Handler) StatementCSVPage(c echo.Context) error {
+	v, err := h.statement(c)
 	if err != nil {
 		return err
 	}
 	return writeStatementCSV(c, v)
 }
 
-// postMoney is the top-up and adjustment form of the employer page.
-func (b *backOffice) postMoney(adjust bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		amount, err := atsgate.ParseAmount(strings.TrimSpace(formValue(c, "amount")))
-		if err != nil {
-			return b.renderStatement(c, http.StatusUnprocessableEntity, "",
-				atsgate.Invalid(map[string]string{"amount": "must be a decimal amount with at most two decimals"}))
-		}
-		actor, note := adminOf(c).Actor(), formValue(c, "note")
-		done := "topup"
-		if adjust {
-			done = "adjust"
-			_, err = b.bo.Adjust(c.Request().Context(), id, amount, actor, note)
-		} else {
-			_, err = b.bo.TopUp(c.Request().Context(), id, amount, actor, note)
-		}
-		if code := atsgate.ErrorCode(err); code == atsgate.EINVALID {
-			return b.renderStatement(c, http.StatusUnprocessableEntity, "", err)
-		} else if err != nil {
-			return err
-		}
-		return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done="+done)
+// TopUpPage is the top-up form of the employer page.
+func (h *Handler) TopUpPage(c echo.Context) error { return h.pageMoney(c, "topup", h.bo.TopUp) }
+
+// AdjustPage is the adjustment form of the employer page.
+func (h *Handler) AdjustPage(c echo.Context) error { return h.pageMoney(c, "adjust", h.bo.Adjust) }
+
+// pageMoney posts a form's amount with post, then shows the employer page
+// with done's message.
+func (h *Handler) pageMoney(c echo.Context, done string, post postMoney) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
 	}
+	amount, err := atsgate.ParseAmount(strings.TrimSpace(formValue(c, "amount")))
+	if err != nil {
+		return h.renderStatement(c, http.StatusUnprocessableEntity, "",
+			atsgate.Invalid(map[string]string{"amount": "must be a decimal amount with at most two decimals"}))
+	}
+	_, err = post(c.Request().Context(), id, amount, adminOf(c).Actor(), formValue(c, "note"))
+	if code := atsgate.ErrorCode(err); code == atsgate.EINVALID {
+		return h.renderStatement(c, http.StatusUnprocessableEntity, "", err)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done="+done)
 }
 
-// issueKeyPage issues (or rotates) an API key and shows it once, on the
+// IssueKeyPage issues (or rotates) an API key and shows it once, on the
 // response to the POST itself: it is never in a URL or a redirect.
-func (b *backOffice) issueKeyPage(c echo.Context) error {
+func (h *Handler) IssueKeyPage(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	plain, key, err := b.bo.IssueKey(c.Request().Context(), id, false)
+	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, false)
 	if err != nil {
 		return err
 	}
-	b.Logger.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
-	return b.renderStatement(c, http.StatusOK, plain, nil)
+	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
+	return h.renderStatement(c, http.StatusOK, plain, nil)
 }
 
-func (b *backOffice) disableKeyPage(c echo.Context) error {
+// DisableKeyPage disables an employer's API key.
+func (h *Handler) DisableKeyPage(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := b.bo.DisableKey(c.Request().Context(), id); err != nil {
+	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
 		return err
 	}
-	b.Logger.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
+	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
 	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done=key_off")
 }
 
@@ -623,23 +619,24 @@ func lastMonth(now time.Time) string {
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format(atsgate.MonthLayout)
 }
 
-func (b *backOffice) reconciliationPage(c echo.Context) error {
+// ReconciliationPage is a month's reconciliation report.
+func (h *Handler) ReconciliationPage(c echo.Context) error {
 	month := strings.TrimSpace(c.QueryParam("month"))
 	if month == "" {
-		month = lastMonth(b.Now())
+		month = lastMonth(h.now())
 	}
-	countryID, err := b.countryParam(c)
+	countryID, err := h.countryParam(c)
 	if err != nil {
 		return err
 	}
-	r, err := b.bo.ReconciliationReport(c.Request().Context(), month, countryID)
+	r, err := h.bo.ReconciliationReport(c.Request().Context(), month, countryID)
 	if err != nil {
 		return err
 	}
-	return b.renderReconciliation(c, r)
+	return h.renderReconciliation(c, r)
 }
 
-func (b *backOffice) renderReconciliation(c echo.Context, r *atsgate.Reconciliation) error {
+func (h *Handler) renderReconciliation(c echo.Context, r *atsgate.Reconciliation) error {
 	lines := make([]reconLineView, len(r.Lines))
 	type sum struct {
 		Currency                 string
@@ -669,18 +666,19 @@ func (b *backOffice) renderReconciliation(c echo.Context, r *atsgate.Reconciliat
 		m := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: s.Currency}.String() }
 		s.MinS, s.SpendS, s.DebS, s.ShoS = m(s.Minimum), m(s.Spend), m(s.Debited), m(s.Shortfall)
 	}
-	list, err := b.bo.Countries(c.Request().Context())
+	list, err := h.bo.Countries(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return b.render(c, http.StatusOK, "reconciliation", "Reconciliation "+r.Month, map[string]any{
+	return h.render(c, http.StatusOK, "reconciliation", "Reconciliation "+r.Month, map[string]any{
 		"R": r, "Lines": lines, "Sums": sums, "Countries": list, "Country": c.QueryParam("country"),
 		"At": r.At.UTC().Format("2006-01-02 15:04:05 UTC")})
 }
 
-func (b *backOffice) reconcilePage(c echo.Context) error {
+// ReconcilePage runs the reconciliation of a month from the report page.
+func (h *Handler) ReconcilePage(c echo.Context) error {
 	month := strings.TrimSpace(formValue(c, "month"))
-	if _, err := b.bo.Reconcile(c.Request().Context(), month, 0, adminOf(c).Actor()); err != nil {
+	if _, err := h.bo.Reconcile(c.Request().Context(), month, 0, adminOf(c).Actor()); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/reconciliation?"+url.Values{"month": {month}, "done": {"reconciled"}, "ref": {month}}.Encode())
@@ -696,16 +694,17 @@ type logView struct {
 	Failed   bool
 }
 
-func (b *backOffice) logsPage(c echo.Context) error {
+// LogsPage is the integration log with its filters.
+func (h *Handler) LogsPage(c echo.Context) error {
 	f, err := logFilter(c)
 	if err != nil {
 		return err
 	}
-	entries, err := b.bo.Logs(c.Request().Context(), f)
+	entries, err := h.bo.Logs(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	countries, err := b.countryMap(c)
+	countries, err := h.countryMap(c)
 	if err != nil {
 		return err
 	}
@@ -720,7 +719,7 @@ func (b *backOffice) logsPage(c echo.Context) error {
 		q.Set("before", strconv.FormatInt(entries[len(entries)-1].ID, 10))
 		next = "/admin/logs?" + q.Encode()
 	}
-	return b.render(c, http.StatusOK, "logs", "Integration log", map[string]any{
+	return h.render(c, http.StatusOK, "logs", "Integration log", map[string]any{
 		"Logs": views, "Next": next, "First": f.BeforeID != 0,
 		"Q": map[string]string{"employer": c.QueryParam("employer"), "operation": c.QueryParam("operation"),
 			"status": c.QueryParam("status"), "since": c.QueryParam("since"), "until": c.QueryParam("until")},

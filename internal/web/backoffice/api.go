@@ -1,9 +1,11 @@
-package web
+package backoffice
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,11 +15,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
-
-// The back office: the JSON admin API under /admin/api/ (bearer admin
-// tokens) and the server-rendered pages under /admin/ (session cookies and
-// CSRF tokens). Both check the role's permission on every route.
 
 // Context keys of the back office.
 const (
@@ -35,17 +34,21 @@ const (
 	statementPerPage = 100
 )
 
-// backOffice holds what the admin handlers share: the store, the parsed
-// templates and the HTML sanitiser.
-type backOffice struct {
-	*Server
-	bo    atsgate.BackOffice
-	pages map[string]*pageTemplate
-	ugc   *bluemonday.Policy
+// Handler serves the back office: its JSON API, its pages and their
+// middleware. Its routes are in package web's routes.go.
+type Handler struct {
+	bo      atsgate.BackOffice
+	log     *slog.Logger
+	now     atsgate.Clock
+	proxies mw.Proxies
+	pages   map[string]*pageTemplate
+	ugc     *bluemonday.Policy
 }
 
-func newBackOffice(s *Server) *backOffice {
-	return &backOffice{Server: s, bo: s.BackOffice, pages: parsePages(), ugc: bluemonday.UGCPolicy()}
+// New returns the back office over bo. proxies tell it when a browser came
+// over HTTPS through a trusted proxy, so cookies get the Secure attribute.
+func New(bo atsgate.BackOffice, log *slog.Logger, now atsgate.Clock, proxies mw.Proxies) *Handler {
+	return &Handler{bo: bo, log: log, now: now, proxies: proxies, pages: parsePages(), ugc: bluemonday.UGCPolicy()}
 }
 
 func adminOf(c echo.Context) *atsgate.AdminToken {
@@ -58,22 +61,22 @@ func sessionOf(c echo.Context) *atsgate.AdminSession {
 	return s
 }
 
-// apiAuth authenticates the JSON admin API: "Authorization: Bearer
+// APIAuth authenticates the JSON admin API: "Authorization: Bearer
 // <admin token>", 401 otherwise.
-func (b *backOffice) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) APIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		scheme, tok, _ := strings.Cut(h, " ")
+		auth := c.Request().Header.Get("Authorization")
+		scheme, tok, _ := strings.Cut(auth, " ")
 		tok = strings.TrimSpace(tok)
 		switch {
-		case h == "":
+		case auth == "":
 			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the Authorization header is missing; send 'Authorization: Bearer <admin token>'")
 		case !strings.EqualFold(scheme, "Bearer"):
 			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the Authorization header must be 'Bearer <admin token>'")
 		case !atsgate.ValidAdminTokenShape(tok):
 			return atsgate.Errorf(atsgate.EUNAUTHORIZED, "the admin token is not valid")
 		}
-		t, err := b.bo.AuthenticateAdmin(c.Request().Context(), atsgate.HashAPIKey(tok))
+		t, err := h.bo.AuthenticateAdmin(c.Request().Context(), atsgate.HashAPIKey(tok))
 		if err != nil {
 			return err
 		}
@@ -82,8 +85,8 @@ func (b *backOffice) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// require refuses, with 403, a signed-in role that lacks p.
-func (b *backOffice) require(p atsgate.Permission) echo.MiddlewareFunc {
+// Require refuses, with 403, a signed-in role that lacks p.
+func (h *Handler) Require(p atsgate.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			t := adminOf(c)
@@ -98,14 +101,14 @@ func (b *backOffice) require(p atsgate.Permission) echo.MiddlewareFunc {
 	}
 }
 
-// sessionAuth authenticates the pages by their session cookie. A page
+// SessionAuth authenticates the pages by their session cookie. A page
 // asked for without a session goes to the sign-in form; anything else is
 // refused.
-func (b *backOffice) sessionAuth(next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) SessionAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var sess *atsgate.AdminSession
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			sess, err = b.bo.AdminSession(c.Request().Context(), atsgate.HashAPIKey(ck.Value))
+			sess, err = h.bo.AdminSession(c.Request().Context(), atsgate.HashAPIKey(ck.Value))
 			if err != nil && atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED {
 				return err
 			}
@@ -122,10 +125,10 @@ func (b *backOffice) sessionAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf checks, on every state-changing request of a signed-in page, that
+// CSRF checks, on every state-changing request of a signed-in page, that
 // the form carries the session's CSRF token: 403 otherwise. The cookie is
 // SameSite=Strict as well; the token is what makes that belt and braces.
-func (b *backOffice) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) CSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -139,11 +142,11 @@ func (b *backOffice) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// limitForm caps form bodies like API bodies.
-func (b *backOffice) limitForm(next echo.HandlerFunc) echo.HandlerFunc {
+// LimitForm caps form bodies like API bodies.
+func (h *Handler) LimitForm(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, mw.MaxBodyBytes)
 		return next(c)
 	}
 }
@@ -185,12 +188,12 @@ func queryID(c echo.Context, name string) (int64, error) {
 }
 
 // countryParam resolves ?country= (code or ID) to an ID; 0 when absent.
-func (b *backOffice) countryParam(c echo.Context) (int64, error) {
+func (h *Handler) countryParam(c echo.Context) (int64, error) {
 	v := strings.TrimSpace(c.QueryParam("country"))
 	if v == "" {
 		return 0, nil
 	}
-	country, err := b.bo.Country(c.Request().Context(), v)
+	country, err := h.bo.Country(c.Request().Context(), v)
 	if atsgate.ErrorCode(err) == atsgate.ENOTFOUND {
 		return 0, atsgate.Invalid(map[string]string{"country": "is not a known country code or ID"})
 	}
@@ -202,7 +205,7 @@ func (b *backOffice) countryParam(c echo.Context) (int64, error) {
 
 // decodeJSON reads a small JSON body into v; an empty body leaves v as is.
 func decodeJSON(c echo.Context, v any) error {
-	body, err := readBody(c)
+	body, err := mw.ReadBody(c)
 	if err != nil {
 		return err
 	}
@@ -248,8 +251,9 @@ type countryJSON struct {
 	PublicURL string   `json:"public_url"`
 }
 
-func (b *backOffice) apiCountries(c echo.Context) error {
-	cs, err := b.bo.Countries(c.Request().Context())
+// APICountries lists the countries with their hosts, currency and price.
+func (h *Handler) APICountries(c echo.Context) error {
+	cs, err := h.bo.Countries(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -276,9 +280,9 @@ type employerJSON struct {
 }
 
 // employerRows joins employers with their countries and balances.
-func (b *backOffice) employerRows(c echo.Context, emps []atsgate.Employer) ([]employerJSON, error) {
+func (h *Handler) employerRows(c echo.Context, emps []atsgate.Employer) ([]employerJSON, error) {
 	ctx := c.Request().Context()
-	countries, err := b.countryMap(c)
+	countries, err := h.countryMap(c)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +292,7 @@ func (b *backOffice) employerRows(c echo.Context, emps []atsgate.Employer) ([]em
 	}
 	bal := map[int64]atsgate.Money{}
 	if len(ids) > 0 {
-		if bal, err = b.bo.Balances(ctx, ids); err != nil {
+		if bal, err = h.bo.Balances(ctx, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -309,8 +313,8 @@ func (b *backOffice) employerRows(c echo.Context, emps []atsgate.Employer) ([]em
 	return out, nil
 }
 
-func (b *backOffice) countryMap(c echo.Context) (map[int64]atsgate.Country, error) {
-	cs, err := b.bo.Countries(c.Request().Context())
+func (h *Handler) countryMap(c echo.Context) (map[int64]atsgate.Country, error) {
+	cs, err := h.bo.Countries(c.Request().Context())
 	if err != nil {
 		return nil, err
 	}
@@ -321,8 +325,10 @@ func (b *backOffice) countryMap(c echo.Context) (map[int64]atsgate.Country, erro
 	return m, nil
 }
 
-func (b *backOffice) apiEmployers(c echo.Context) error {
-	countryID, err := b.countryParam(c)
+// APIEmployers lists employers, optionally of one country, with their
+// balances, a page at a time.
+func (h *Handler) APIEmployers(c echo.Context) error {
+	countryID, err := h.countryParam(c)
 	if err != nil {
 		return err
 	}
@@ -336,7 +342,7 @@ func (b *backOffice) apiEmployers(c echo.Context) error {
 			return atsgate.Invalid(map[string]string{"limit": "must be 1–200"})
 		}
 	}
-	emps, err := b.bo.EmployerPage(c.Request().Context(), countryID, after, limit+1)
+	emps, err := h.bo.EmployerPage(c.Request().Context(), countryID, after, limit+1)
 	if err != nil {
 		return err
 	}
@@ -345,7 +351,7 @@ func (b *backOffice) apiEmployers(c echo.Context) error {
 		emps = emps[:limit]
 		next = emps[limit-1].ID
 	}
-	rows, err := b.employerRows(c, emps)
+	rows, err := h.employerRows(c, emps)
 	if err != nil {
 		return err
 	}
@@ -356,20 +362,21 @@ func (b *backOffice) apiEmployers(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (b *backOffice) apiEmployer(c echo.Context) error {
+// APIEmployer shows one employer with its balance and keys.
+func (h *Handler) APIEmployer(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	e, err := b.bo.Employer(c.Request().Context(), id)
+	e, err := h.bo.Employer(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	rows, err := b.employerRows(c, []atsgate.Employer{*e})
+	rows, err := h.employerRows(c, []atsgate.Employer{*e})
 	if err != nil {
 		return err
 	}
-	keys, err := b.bo.Keys(c.Request().Context(), id)
+	keys, err := h.bo.Keys(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -408,36 +415,38 @@ type ledgerEntryJSON struct {
 	Note           string `json:"note"`
 }
 
-func (b *backOffice) apiPost(adjust bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var body moneyBody
-		if err := decodeJSON(c, &body); err != nil {
-			return err
-		}
-		amount, aerr := amountOf(body.Amount)
-		if aerr != nil {
-			return atsgate.Invalid(map[string]string{"amount": aerr.Error()})
-		}
-		emp, country, err := b.employerCountry(c, id)
-		if err != nil {
-			return err
-		}
-		actor := adminOf(c).Actor()
-		var le *atsgate.LedgerEntry
-		if adjust {
-			le, err = b.bo.Adjust(c.Request().Context(), emp.ID, amount, actor, body.Note)
-		} else {
-			le, err = b.bo.TopUp(c.Request().Context(), emp.ID, amount, actor, body.Note)
-		}
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusCreated, map[string]any{"entry": entryJSON(le, country)})
+// APITopUp credits an employer's wallet.
+func (h *Handler) APITopUp(c echo.Context) error { return h.apiMoney(c, h.bo.TopUp) }
+
+// APIAdjust posts a signed correction to an employer's wallet.
+func (h *Handler) APIAdjust(c echo.Context) error { return h.apiMoney(c, h.bo.Adjust) }
+
+// postMoney is a wallet operation of an operator: BackOffice.TopUp or
+// BackOffice.Adjust.
+type postMoney func(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error)
+
+func (h *Handler) apiMoney(c echo.Context, post postMoney) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
 	}
+	var body moneyBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	amount, aerr := amountOf(body.Amount)
+	if aerr != nil {
+		return atsgate.Invalid(map[string]string{"amount": aerr.Error()})
+	}
+	emp, country, err := h.employerCountry(c, id)
+	if err != nil {
+		return err
+	}
+	le, err := post(c.Request().Context(), emp.ID, amount, adminOf(c).Actor(), body.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"entry": entryJSON(le, country)})
 }
 
 func entryJSON(le *atsgate.LedgerEntry, country *atsgate.Country) ledgerEntryJSON {
@@ -446,19 +455,21 @@ func entryJSON(le *atsgate.LedgerEntry, country *atsgate.Country) ledgerEntryJSO
 		Currency: country.Currency, JobID: le.JobID, Period: le.Period, Actor: le.Actor, Note: le.Note}
 }
 
-func (b *backOffice) employerCountry(c echo.Context, id int64) (*atsgate.Employer, *atsgate.Country, error) {
-	emp, err := b.bo.Employer(c.Request().Context(), id)
+func (h *Handler) employerCountry(c echo.Context, id int64) (*atsgate.Employer, *atsgate.Country, error) {
+	emp, err := h.bo.Employer(c.Request().Context(), id)
 	if err != nil {
 		return nil, nil, err
 	}
-	country, err := b.bo.Country(c.Request().Context(), strconv.FormatInt(emp.CountryID, 10))
+	country, err := h.bo.Country(c.Request().Context(), strconv.FormatInt(emp.CountryID, 10))
 	if err != nil {
 		return nil, nil, err
 	}
 	return emp, country, nil
 }
 
-func (b *backOffice) apiIssueKey(c echo.Context) error {
+// APIIssueKey issues a new API key for an employer (replacing any active
+// one) and shows it once.
+func (h *Handler) APIIssueKey(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -469,29 +480,32 @@ func (b *backOffice) apiIssueKey(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	plain, key, err := b.bo.IssueKey(c.Request().Context(), id, body.Rotate)
+	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, body.Rotate)
 	if err != nil {
 		return err
 	}
-	b.Logger.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
+	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
 	return c.JSON(http.StatusCreated, map[string]any{"employer_id": id, "key": plain, "prefix": key.Prefix,
 		"created_at": key.CreatedAt.Format(rfc3339), "note": "the key is shown once; any previous key has stopped working"})
 }
 
-func (b *backOffice) apiDisableKey(c echo.Context) error {
+// APIDisableKey disables an employer's active API key.
+func (h *Handler) APIDisableKey(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := b.bo.DisableKey(c.Request().Context(), id); err != nil {
+	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
 		return err
 	}
-	b.Logger.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
+	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
 	return c.JSON(http.StatusOK, map[string]any{"employer_id": id, "disabled": true})
 }
 
-func (b *backOffice) apiStatement(c echo.Context) error {
-	st, err := b.statement(c)
+// APIStatement is an employer's statement for a period, as JSON or, for
+// Accept: text/csv or ?format=csv, as CSV.
+func (h *Handler) APIStatement(c echo.Context) error {
+	st, err := h.statement(c)
 	if err != nil {
 		return err
 	}
@@ -537,10 +551,10 @@ type jobJSON struct {
 
 // jobOut renders a job for the admin API, with its description sanitised
 // and dates in its country's time zone.
-func (b *backOffice) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country) jobJSON {
+func (h *Handler) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country) jobJSON {
 	k := countries[j.CountryID]
 	out := jobJSON{ID: j.ID, EmployerID: j.EmployerID, CountryID: j.CountryID, ExternalID: j.ExternalID,
-		Dialect: j.Dialect, State: string(j.State), Title: j.Title, Description: b.ugc.Sanitize(j.Description),
+		Dialect: j.Dialect, State: string(j.State), Title: j.Title, Description: h.ugc.Sanitize(j.Description),
 		Deadline: j.Deadline, ApplyURL: j.ApplyURL, ApplyEmail: j.ApplyEmail,
 		AmountCharged: j.AmountCharged.StringFixed(2), Currency: k.Currency,
 		ReceivedDate: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout),
@@ -551,14 +565,15 @@ func (b *backOffice) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country)
 	return out
 }
 
-func (b *backOffice) apiReviews(c echo.Context) error {
-	q, err := b.reviewQueue(c)
+// APIReviews is the moderation queue, a page at a time.
+func (h *Handler) APIReviews(c echo.Context) error {
+	q, err := h.reviewQueue(c)
 	if err != nil {
 		return err
 	}
 	out := make([]jobJSON, len(q.jobs))
 	for i := range q.jobs {
-		out[i] = b.jobOut(&q.jobs[i], q.countries)
+		out[i] = h.jobOut(&q.jobs[i], q.countries)
 	}
 	resp := map[string]any{"jobs": out}
 	if q.next != 0 {
@@ -575,8 +590,8 @@ type queuePage struct {
 }
 
 // reviewQueue reads ?country= and ?after= and loads that page of the queue.
-func (b *backOffice) reviewQueue(c echo.Context) (*queuePage, error) {
-	countryID, err := b.countryParam(c)
+func (h *Handler) reviewQueue(c echo.Context) (*queuePage, error) {
+	countryID, err := h.countryParam(c)
 	if err != nil {
 		return nil, err
 	}
@@ -584,11 +599,11 @@ func (b *backOffice) reviewQueue(c echo.Context) (*queuePage, error) {
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := b.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
+	jobs, err := h.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
 	if err != nil {
 		return nil, err
 	}
-	countries, err := b.countryMap(c)
+	countries, err := h.countryMap(c)
 	if err != nil {
 		return nil, err
 	}
@@ -608,30 +623,31 @@ type eventJSON struct {
 	Reason string `json:"reason"`
 }
 
-func (b *backOffice) apiJob(c echo.Context) error {
-	job, countries, events, err := b.jobDetail(c)
+// APIJob shows one job with its history of transitions.
+func (h *Handler) APIJob(c echo.Context) error {
+	job, countries, events, err := h.jobDetail(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"job": b.jobOut(job, countries), "events": events})
+	return c.JSON(http.StatusOK, map[string]any{"job": h.jobOut(job, countries), "events": events})
 }
 
 // jobDetail loads the job named by the path with its history, the event
 // times in the job's country time zone; the API and the job page show it.
-func (b *backOffice) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Country, []eventJSON, error) {
+func (h *Handler) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Country, []eventJSON, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	job, err := b.bo.JobByID(c.Request().Context(), id)
+	job, err := h.bo.JobByID(c.Request().Context(), id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	events, err := b.bo.JobEvents(c.Request().Context(), id)
+	events, err := h.bo.JobEvents(c.Request().Context(), id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	countries, err := b.countryMap(c)
+	countries, err := h.countryMap(c)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -643,40 +659,52 @@ func (b *backOffice) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.
 	return job, countries, evs, nil
 }
 
-func (b *backOffice) apiModerate(approve bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var job *atsgate.Job
-		if approve {
-			if err := decodeJSON(c, &struct{}{}); err != nil {
-				return err
-			}
-			job, err = b.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
-		} else {
-			var body struct {
-				Reason string `json:"reason"`
-			}
-			if err := decodeJSON(c, &body); err != nil {
-				return err
-			}
-			job, err = b.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
-		}
-		if err != nil {
-			return err
-		}
-		countries, err := b.countryMap(c)
-		if err != nil {
-			return err
-		}
-		// Re-read for the public link, which Disapprove does not fill.
-		if j, err := b.bo.JobByID(c.Request().Context(), job.ID); err == nil {
-			job = j
-		}
-		return c.JSON(http.StatusOK, map[string]any{"job": b.jobOut(job, countries)})
+// APIApprove approves a pending job (or a published job's pending edit).
+func (h *Handler) APIApprove(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
 	}
+	if err := decodeJSON(c, &struct{}{}); err != nil {
+		return err
+	}
+	job, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	if err != nil {
+		return err
+	}
+	return h.moderated(c, job)
+}
+
+// APIDisapprove disapproves a pending job with a reason, refunding it.
+func (h *Handler) APIDisapprove(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	job, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
+	if err != nil {
+		return err
+	}
+	return h.moderated(c, job)
+}
+
+// moderated answers an approval or disapproval with the job as it now is.
+func (h *Handler) moderated(c echo.Context, job *atsgate.Job) error {
+	countries, err := h.countryMap(c)
+	if err != nil {
+		return err
+	}
+	// Re-read for the public link, which Disapprove does not fill.
+	if j, err := h.bo.JobByID(c.Request().Context(), job.ID); err == nil {
+		job = j
+	}
+	return c.JSON(http.StatusOK, map[string]any{"job": h.jobOut(job, countries)})
 }
 
 type reconLineJSON struct {
@@ -706,24 +734,26 @@ func reconJSON(r *atsgate.Reconciliation) map[string]any {
 	return map[string]any{"month": r.Month, "at": r.At.UTC().Format(rfc3339), "lines": lines}
 }
 
-func (b *backOffice) apiReconciliation(c echo.Context) error {
-	countryID, err := b.countryParam(c)
+// APIReconciliation is a month's minimum-spend reconciliation report.
+func (h *Handler) APIReconciliation(c echo.Context) error {
+	countryID, err := h.countryParam(c)
 	if err != nil {
 		return err
 	}
-	r, err := b.bo.ReconciliationReport(c.Request().Context(), c.QueryParam("month"), countryID)
+	r, err := h.bo.ReconciliationReport(c.Request().Context(), c.QueryParam("month"), countryID)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, reconJSON(r))
 }
 
-func (b *backOffice) apiReconcile(c echo.Context) error {
+// APIReconcile runs the reconciliation of a month now.
+func (h *Handler) APIReconcile(c echo.Context) error {
 	employerID, err := queryID(c, "employer")
 	if err != nil {
 		return err
 	}
-	r, err := b.bo.Reconcile(c.Request().Context(), c.QueryParam("month"), employerID, adminOf(c).Actor())
+	r, err := h.bo.Reconcile(c.Request().Context(), c.QueryParam("month"), employerID, adminOf(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -750,12 +780,13 @@ type logJSON struct {
 	ResponseBody string  `json:"response_body"`
 }
 
-func (b *backOffice) apiLogs(c echo.Context) error {
+// APILogs lists integration log entries, newest first, with filters.
+func (h *Handler) APILogs(c echo.Context) error {
 	f, err := logFilter(c)
 	if err != nil {
 		return err
 	}
-	entries, err := b.bo.Logs(c.Request().Context(), f)
+	entries, err := h.bo.Logs(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}

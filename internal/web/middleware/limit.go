@@ -1,7 +1,7 @@
-package web
+package middleware
 
 import (
-	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -25,38 +25,6 @@ const (
 	authFailKeyPrefix = "authfail:"
 )
 
-// RateDecision is a limiter's answer to one request.
-type RateDecision struct {
-	// Allowed reports whether the request fits and was counted.
-	Allowed bool
-	// Limit is the number of requests allowed in one window.
-	Limit int
-	// Remaining is how many more requests fit right now, after this one.
-	Remaining int
-	// Reset is the time until the oldest counted request leaves the
-	// window, when usage first goes down.
-	Reset time.Duration
-	// RetryAfter is, for a refused request, the time until a slot frees.
-	RetryAfter time.Duration
-}
-
-// RateLimiter counts requests under a key in a sliding window;
-// *ratelimit.Fallback, adapted in cmd/atsgate, is the one the server uses.
-type RateLimiter interface {
-	// Allow counts one request under key if fewer than limit were counted
-	// in the window ending now. A refusal is a RateDecision with Allowed
-	// false, not an error; an error means the limiter could not decide.
-	Allow(ctx context.Context, key string, limit int, window time.Duration) (RateDecision, error)
-}
-
-// RateLimiterFunc is a function that is a RateLimiter.
-type RateLimiterFunc func(ctx context.Context, key string, limit int, window time.Duration) (RateDecision, error)
-
-// Allow calls f.
-func (f RateLimiterFunc) Allow(ctx context.Context, key string, limit int, window time.Duration) (RateDecision, error) {
-	return f(ctx, key, limit, window)
-}
-
 // Rate-limit decision results, for metrics.
 const (
 	rateAllowed            = "allowed"
@@ -65,52 +33,72 @@ const (
 	rateError              = "error"
 )
 
-// rateLimitDecision counts one decision in the metrics, if any.
-func (s *Server) rateLimitDecision(result string) {
-	if s.Metrics != nil {
-		s.Metrics.RateLimitDecision(result)
+// Limits are the two rate limits of the API surfaces: requests per API key
+// (PerKey) and failed authentications per client IP (AuthFailures), both
+// counted by one limiter.
+type Limits struct {
+	// Limiter counts; nil turns both limits off.
+	Limiter atsgate.RateLimiter
+	// PerKeyLimit is the requests allowed per API key in any RateWindow
+	// (ATSGATE_RATE_LIMIT); below 1 turns the limit off.
+	PerKeyLimit int
+	// AuthFailureLimit is the failed authentications allowed per client
+	// IP in any RateWindow (ATSGATE_AUTH_FAILURE_LIMIT); below 1 turns the
+	// limit off.
+	AuthFailureLimit int
+	Logger           *slog.Logger
+	// Metrics counts decisions; nil counts nothing.
+	Metrics Metrics
+
+	blocks authBlocks // client IPs over the auth-failure limit
+}
+
+// decision counts one decision in the metrics, if any.
+func (l *Limits) decision(result string) {
+	if l.Metrics != nil {
+		l.Metrics.RateLimitDecision(result)
 	}
 }
 
-// rateLimit allows at most RateLimit requests per API key in any
-// RateWindow, after authenticate. The key is the API key's ID, not the
-// employer: a rotated key starts with a fresh allowance. Every response
-// past this point, errors and 429 included, says where the key stands.
-// When the limiter cannot decide, the request is served (fail open): a
-// limiter outage must not become an API outage.
-func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+// PerKey allows at most PerKeyLimit requests per API key in any
+// RateWindow, after a dialect's authentication. The key is the API key's
+// ID, not the employer: a rotated key starts with a fresh allowance. Every
+// response past this point, errors and 429 included, says where the key
+// stands. When the limiter cannot decide, the request is served (fail
+// open): a limiter outage must not become an API outage.
+func (l *Limits) PerKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.Limiter == nil || s.RateLimit < 1 {
+		if l.Limiter == nil || l.PerKeyLimit < 1 {
 			return next(c)
 		}
-		p := principalOf(c)
+		p := PrincipalOf(c)
 		ctx := c.Request().Context()
-		d, err := s.Limiter.Allow(ctx, rateKeyPrefix+strconv.FormatInt(p.KeyID, 10), s.RateLimit, RateWindow)
+		d, err := l.Limiter.Allow(ctx, rateKeyPrefix+strconv.FormatInt(p.KeyID, 10), l.PerKeyLimit, RateWindow)
 		if err != nil {
-			s.rateLimitDecision(rateError)
+			l.decision(rateError)
 			if ctx.Err() == nil { // else the client has gone, which says nothing about the limiter
-				s.Logger.WarnContext(ctx, "rate limiter failed; serving the request unlimited",
-					"err", err, "key_prefix", p.KeyPrefix, "request_id", requestIDOf(c))
+				l.Logger.WarnContext(ctx, "rate limiter failed; serving the request unlimited",
+					"err", err, "key_prefix", p.KeyPrefix, "request_id", RequestIDOf(c))
 			}
 			return next(c)
 		}
-		setRateHeaders(c.Response().Header(), d)
+		SetRateHeaders(c.Response().Header(), d)
 		if !d.Allowed {
-			s.rateLimitDecision(rateLimited)
+			l.decision(rateLimited)
 			c.Response().Header().Set("Retry-After", strconv.Itoa(ceilSeconds(d.RetryAfter)))
 			return atsgate.Errorf(atsgate.ERATELIMITED,
 				"this API key may make %d requests in any %d seconds; retry after the Retry-After seconds",
-				s.RateLimit, int(RateWindow/time.Second))
+				l.PerKeyLimit, int(RateWindow/time.Second))
 		}
-		s.rateLimitDecision(rateAllowed)
+		l.decision(rateAllowed)
 		return next(c)
 	}
 }
 
-// setRateHeaders writes the classic X-RateLimit-* fields and the IETF
+// SetRateHeaders writes the classic X-RateLimit-* fields and the IETF
 // draft's RateLimit-Policy and RateLimit fields. Reset is in seconds,
 // rounded up, so a client that waits that long finds the slot free.
-func setRateHeaders(h http.Header, d RateDecision) {
+func SetRateHeaders(h http.Header, d atsgate.RateDecision) {
 	limit, remaining := strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining)
 	reset := strconv.Itoa(ceilSeconds(d.Reset))
 	h.Set("X-RateLimit-Limit", limit)
@@ -129,49 +117,49 @@ func ceilSeconds(d time.Duration) int {
 	return int((d + time.Second - 1) / time.Second)
 }
 
-// limitAuthFailures throttles key guessing: it runs before authenticate and
-// counts each 401 that authenticate returns under the client IP (echo's
-// RealIP, which believes X-Forwarded-For only from a trusted proxy). Once
-// an IP has failed AuthFailureLimit times in a RateWindow, the next
-// failure is answered 429 instead of 401, and until a slot frees this
-// process answers 429 to that IP before looking its key up at all.
+// AuthFailures throttles key guessing: it runs before a dialect's
+// authentication and counts each 401 that it returns under the client IP
+// (echo's RealIP, which believes X-Forwarded-For only from a trusted
+// proxy). Once an IP has failed AuthFailureLimit times in a RateWindow,
+// the next failure is answered 429 instead of 401, and until a slot frees
+// this process answers 429 to that IP before looking its key up at all.
 //
 // The limiter only counts, it cannot be asked without counting, so the
 // "blocked until" is remembered here, per process: another instance
 // learns of the block at the IP's first failure there, which it also
 // answers 429. A valid key from a blocked IP is refused too; that is
 // what a per-IP limit means.
-func (s *Server) limitAuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
+func (l *Limits) AuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.Limiter == nil || s.AuthFailureLimit < 1 {
+		if l.Limiter == nil || l.AuthFailureLimit < 1 {
 			return next(c)
 		}
 		ip := authFailureSubject(c.RealIP())
-		if wait := s.authBlocks.blocked(ip, time.Now()); wait > 0 {
-			s.rateLimitDecision(rateAuthFailureLimited)
-			return s.tooManyAuthFailures(c, wait)
+		if wait := l.blocks.blocked(ip, time.Now()); wait > 0 {
+			l.decision(rateAuthFailureLimited)
+			return tooManyAuthFailures(c, wait)
 		}
 		err := next(c)
-		if err == nil || atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED || optPrincipal(c) != nil {
+		if err == nil || atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED || OptPrincipal(c) != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		d, lerr := s.Limiter.Allow(ctx, authFailKeyPrefix+ip, s.AuthFailureLimit, RateWindow)
+		d, lerr := l.Limiter.Allow(ctx, authFailKeyPrefix+ip, l.AuthFailureLimit, RateWindow)
 		switch {
 		case lerr != nil:
-			s.rateLimitDecision(rateError)
-			s.Logger.WarnContext(ctx, "rate limiter failed counting a failed authentication",
-				"err", lerr, "client_ip", ip, "request_id", requestIDOf(c))
+			l.decision(rateError)
+			l.Logger.WarnContext(ctx, "rate limiter failed counting a failed authentication",
+				"err", lerr, "client_ip", ip, "request_id", RequestIDOf(c))
 			return err
 		case d.Allowed:
 			return err
 		}
 		wait := max(d.RetryAfter, time.Second)
-		s.authBlocks.block(ip, time.Now().Add(wait))
-		s.rateLimitDecision(rateAuthFailureLimited)
-		s.Logger.WarnContext(ctx, "too many failed authentications; refusing this client IP for a while",
-			"client_ip", ip, "limit", s.AuthFailureLimit, "retry_after_s", ceilSeconds(wait), "request_id", requestIDOf(c))
-		return s.tooManyAuthFailures(c, wait)
+		l.blocks.block(ip, time.Now().Add(wait))
+		l.decision(rateAuthFailureLimited)
+		l.Logger.WarnContext(ctx, "too many failed authentications; refusing this client IP for a while",
+			"client_ip", ip, "limit", l.AuthFailureLimit, "retry_after_s", ceilSeconds(wait), "request_id", RequestIDOf(c))
+		return tooManyAuthFailures(c, wait)
 	}
 }
 
@@ -191,7 +179,7 @@ func authFailureSubject(ip string) string {
 }
 
 // tooManyAuthFailures is the 429 of a client IP over its failure limit.
-func (s *Server) tooManyAuthFailures(c echo.Context, wait time.Duration) error {
+func tooManyAuthFailures(c echo.Context, wait time.Duration) error {
 	c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, ceilSeconds(wait))))
 	return atsgate.Errorf(atsgate.ERATELIMITED,
 		"too many failed authentications from this address; retry after the Retry-After seconds")

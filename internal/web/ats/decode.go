@@ -1,5 +1,7 @@
-// Package ats decodes the ATS dialect's request bodies (SPEC section 2) into
-// domain inputs.
+// Package ats is the ATS dialect (SPEC section 2): its handlers, its
+// authentication (Bearer mjm_ keys) and its decoder, which turns request
+// bodies into domain inputs. Like every package under internal/web, and
+// only those, it imports echo; its routes are in package web's routes.go.
 //
 // Decoding is lenient where ATS systems are known to differ and strict about
 // types everywhere else:
