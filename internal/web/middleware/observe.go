@@ -146,17 +146,24 @@ func accessLog(log *slog.Logger, c echo.Context, op string, status int, d time.D
 // stack) and measured, instead of the connection just dropping.
 func Recover(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r) // net/http's way to abort a response; let it through
-				}
-				err = atsgate.Internal(fmt.Errorf("panic serving %s %s: %v\n%s",
-					c.Request().Method, c.Request().URL.Path, r, debug.Stack()))
-			}
-		}()
+		defer recoverInto(c, &err)
 		return next(c)
 	}
+}
+
+// recoverInto, deferred, turns a panic into an internal error in *err.
+// Record uses it too, so a panicking API request is answered and logged
+// while its capture writer is still in place.
+func recoverInto(c echo.Context, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if r == http.ErrAbortHandler {
+		panic(r) // net/http's way to abort a response; let it through
+	}
+	*err = atsgate.Internal(fmt.Errorf("panic serving %s %s: %v\n%s",
+		c.Request().Method, c.Request().URL.Path, r, debug.Stack()))
 }
 
 // ReadBody reads a request body of at most MaxBodyBytes, chunked or not,
@@ -194,10 +201,20 @@ func Record(dialect string, op Operation, rec Recorder, now atsgate.Clock) echo.
 			if rec == nil {
 				return next(c)
 			}
-			cw := newCaptureWriter(c.Response().Writer)
+			orig := c.Response().Writer
+			cw := newCaptureWriter(orig)
 			c.Response().Writer = cw
-			defer cw.release()
-			if err := next(c); err != nil {
+			defer func() {
+				// Whatever happens below, later writers (Observe's error
+				// path) write to the real response, not a released buffer.
+				c.Response().Writer = orig
+				cw.release()
+			}()
+			err := func() (err error) {
+				defer recoverInto(c, &err)
+				return next(c)
+			}()
+			if err != nil {
 				c.Set(ctxErrorCode, codeOf(err))
 				c.Error(err)
 			}
