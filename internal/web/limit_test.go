@@ -197,11 +197,11 @@ func TestRateLimiterFailsOpen(t *testing.T) {
 	e.send(t, e.request(t, http.MethodGet, "/api/ats/jobs", emp.Host, "mjm_gh_bad", nil)).wantStatus(t, http.StatusUnauthorized)
 }
 
-// TestAuthFailureLimit: a client guessing keys is refused with 429 after
-// AuthFailureLimit failures, then refused before its key is even looked
-// up, valid or not; a client at another IP is unaffected. The proxy in
-// front (the loopback test client) is trusted, so X-Forwarded-For names
-// the client.
+// TestAuthFailureLimit: a client guessing keys gets 429 instead of 401
+// after AuthFailureLimit failures, but a valid key from that same address
+// is served (SPEC 2: an ATS platform serves many employers from one
+// address); a client at another IP is unaffected. The proxy in front (the
+// loopback test client) is trusted, so X-Forwarded-For names the client.
 func TestAuthFailureLimit(t *testing.T) {
 	base := newEnv(t)
 	dir := &countingDirectory{Directory: base.st}
@@ -234,11 +234,15 @@ func TestAuthFailureLimit(t *testing.T) {
 	if ra, _ := strconv.Atoi(res.Header.Get("Retry-After")); ra < 1 || ra > 60 {
 		t.Errorf("Retry-After = %q, want 1..60", res.Header.Get("Retry-After"))
 	}
-	before := dir.lookups.Load()
 	from(guesser, "mjm_gh_guess7").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
-	from(guesser, emp.Key).wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+	from(guesser, emp.Key).wantStatus(t, http.StatusOK)
+	from(guesser, "mjm_gh_guess8").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+	// A blocked address's failures cost one key lookup each, and nothing
+	// for keys that are not even key-shaped.
+	before := dir.lookups.Load()
+	from(guesser, "Basic abc").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
 	if n := dir.lookups.Load() - before; n != 0 {
-		t.Errorf("%d key lookups for a blocked client IP, want 0", n)
+		t.Errorf("%d key lookups for a malformed key, want 0", n)
 	}
 
 	from(honest, emp.Key).wantStatus(t, http.StatusOK)
@@ -253,7 +257,8 @@ func TestAuthFailureLimit(t *testing.T) {
 // TestTrustedProxies: X-Forwarded-For, -Host and -Proto from an untrusted
 // peer change nothing; from a trusted one they are believed, and the
 // client is the right-most address not itself a trusted proxy. The client
-// IP is observed through the auth-failure limit (a blocked IP gets 429).
+// IP is observed through the auth-failure limit (a blocked IP's failures
+// get 429, not 401).
 func TestTrustedProxies(t *testing.T) {
 	base := newEnv(t)
 	emp := base.employer(t, "gh", "Acme", "0")
@@ -295,8 +300,10 @@ func TestTrustedProxies(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			send(e, emp.Host, "mjm_gh_bad", "X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i))
 		}
-		send(e, emp.Host, emp.Key, "X-Forwarded-For", "192.0.2.99").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
-		send(e, emp.Host, emp.Key).wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+		send(e, emp.Host, "mjm_gh_bad", "X-Forwarded-For", "192.0.2.99").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+		send(e, emp.Host, "mjm_gh_bad").wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+		// A valid key is served all the same.
+		send(e, emp.Host, emp.Key, "X-Forwarded-For", "192.0.2.99").wantStatus(t, http.StatusOK)
 	})
 
 	t.Run("trusted proxy", func(t *testing.T) {
@@ -304,16 +311,21 @@ func TestTrustedProxies(t *testing.T) {
 		send(e, "unknown.test", emp.Key, "X-Forwarded-Host", "gh.localhost").wantStatus(t, http.StatusOK)
 		send(e, emp.Host, emp.Key, "X-Forwarded-Host", "ng.localhost").wantError(t, http.StatusUnauthorized, atsgate.EUNAUTHORIZED)
 		send(e, "unknown.test", ngEmp.Key, "X-Forwarded-Host", "NG.localhost:8443").wantStatus(t, http.StatusOK)
+		// A list: the right-most host is the one the trusted proxy set;
+		// the client wrote what is to its left.
+		send(e, "unknown.test", emp.Key, "X-Forwarded-Host", "ng.localhost, gh.localhost").wantStatus(t, http.StatusOK)
+		send(e, "unknown.test", ngEmp.Key, "X-Forwarded-Host", "ng.localhost, gh.localhost", "X-Forwarded-For", "192.0.2.77").wantError(t, http.StatusUnauthorized, atsgate.EUNAUTHORIZED)
 
 		block(e, "203.0.113.7")
 		// The client is the right-most address that is not a trusted
 		// proxy: what it wrote to the left is not believed, and trusted
 		// hops to the right are skipped.
 		for _, xff := range []string{"203.0.113.7", "192.0.2.1, 203.0.113.7", "203.0.113.7, 10.1.2.3", "192.0.2.1, 203.0.113.7, 127.0.0.5"} {
-			send(e, emp.Host, emp.Key, "X-Forwarded-For", xff).wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+			send(e, emp.Host, "mjm_gh_bad", "X-Forwarded-For", xff).wantError(t, http.StatusTooManyRequests, atsgate.ERATELIMITED)
+			send(e, emp.Host, emp.Key, "X-Forwarded-For", xff).wantStatus(t, http.StatusOK)
 		}
 		for _, xff := range []string{"203.0.113.8", "203.0.113.7, 203.0.113.8", ""} {
-			send(e, emp.Host, emp.Key, "X-Forwarded-For", xff).wantStatus(t, http.StatusOK)
+			send(e, emp.Host, "mjm_gh_bad", "X-Forwarded-For", xff).wantError(t, http.StatusUnauthorized, atsgate.EUNAUTHORIZED)
 		}
 	})
 

@@ -49,12 +49,19 @@ func (p Proxies) ExtractIP(r *http.Request) string {
 }
 
 // Host is the host the client asked for, normalised: X-Forwarded-Host from
-// a trusted proxy, else the Host header.
+// a trusted proxy, else the Host header. When the header holds a list, the
+// right-most value is the one the trusted proxy itself added; what is to
+// its left came from the client, as with X-Forwarded-For.
 func (p Proxies) Host(r *http.Request) string {
 	if p.Trusted(r) {
-		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-			first, _, _ := strings.Cut(fh, ",")
-			return atsgate.NormalizeHost(first)
+		if fh := r.Header.Values("X-Forwarded-Host"); len(fh) > 0 {
+			last := fh[len(fh)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if h := atsgate.NormalizeHost(last); h != "" {
+				return h
+			}
 		}
 	}
 	return atsgate.NormalizeHost(r.Host)

@@ -50,7 +50,7 @@ type Limits struct {
 	// Metrics counts decisions; nil counts nothing.
 	Metrics Metrics
 
-	blocks authBlocks // client IPs over the auth-failure limit
+	blocks authBlocks // client IPs and key prefixes over the auth-failure limit
 }
 
 // decision counts one decision in the metrics, if any.
@@ -118,48 +118,63 @@ func ceilSeconds(d time.Duration) int {
 }
 
 // AuthFailures throttles key guessing: it runs before a dialect's
-// authentication and counts each 401 that it returns under the client IP
+// authentication and counts each 401 that it returns, under the client IP
 // (echo's RealIP, which believes X-Forwarded-For only from a trusted
-// proxy). Once an IP has failed AuthFailureLimit times in a RateWindow,
-// the next failure is answered 429 instead of 401, and until a slot frees
-// this process answers 429 to that IP before looking its key up at all.
+// proxy) and under the presented key's prefix. Once either has failed
+// AuthFailureLimit times in a RateWindow, its failures are answered 429
+// with Retry-After instead of 401, until a slot frees.
+//
+// Only failures are ever refused: a request that carries a valid key is
+// served whatever its address did. An ATS platform serves many employers
+// from one egress address, and behind an ingress every client may share
+// one; one customer's revoked key being retried must not lock the others
+// out. The price is that a blocked address still costs one key lookup per
+// request; what it no longer costs is a limiter call, since a blocked
+// subject's failure is answered from this process's memory.
 //
 // The limiter only counts, it cannot be asked without counting, so the
 // "blocked until" is remembered here, per process: another instance
-// learns of the block at the IP's first failure there, which it also
-// answers 429. A valid key from a blocked IP is refused too; that is
-// what a per-IP limit means.
+// learns of the block at the subject's first failure there.
 func (l *Limits) AuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if l.Limiter == nil || l.AuthFailureLimit < 1 {
 			return next(c)
 		}
-		ip := authFailureSubject(c.RealIP())
-		if wait := l.blocks.blocked(ip, time.Now()); wait > 0 {
-			l.decision(rateAuthFailureLimited)
-			return tooManyAuthFailures(c, wait)
-		}
 		err := next(c)
 		if err == nil || atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED || OptPrincipal(c) != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		d, lerr := l.Limiter.Allow(ctx, authFailKeyPrefix+ip, l.AuthFailureLimit, RateWindow)
-		switch {
-		case lerr != nil:
-			l.decision(rateError)
-			l.Logger.WarnContext(ctx, "rate limiter failed counting a failed authentication",
-				"err", lerr, "client_ip", ip, "request_id", RequestIDOf(c))
-			return err
-		case d.Allowed:
-			return err
+		subjects := []string{authFailureSubject(c.RealIP())}
+		if prefix := presentedKeyPrefix(c.Request()); prefix != "" {
+			subjects = append(subjects, "prefix:"+prefix)
 		}
-		wait := max(d.RetryAfter, time.Second)
-		l.blocks.block(ip, time.Now().Add(wait))
-		l.decision(rateAuthFailureLimited)
-		l.Logger.WarnContext(ctx, "too many failed authentications; refusing this client IP for a while",
-			"client_ip", ip, "limit", l.AuthFailureLimit, "retry_after_s", ceilSeconds(wait), "request_id", RequestIDOf(c))
-		return tooManyAuthFailures(c, wait)
+		now := time.Now()
+		for _, s := range subjects {
+			if wait := l.blocks.blocked(s, now); wait > 0 {
+				l.decision(rateAuthFailureLimited)
+				return tooManyAuthFailures(c, wait)
+			}
+		}
+		ctx := c.Request().Context()
+		for _, s := range subjects {
+			d, lerr := l.Limiter.Allow(ctx, authFailKeyPrefix+s, l.AuthFailureLimit, RateWindow)
+			switch {
+			case lerr != nil:
+				l.decision(rateError)
+				l.Logger.WarnContext(ctx, "rate limiter failed counting a failed authentication",
+					"err", lerr, "subject", s, "request_id", RequestIDOf(c))
+				return err
+			case d.Allowed:
+				continue
+			}
+			wait := max(d.RetryAfter, time.Second)
+			l.blocks.block(s, now.Add(wait))
+			l.decision(rateAuthFailureLimited)
+			l.Logger.WarnContext(ctx, "too many failed authentications; answering this subject's failures 429 for a while",
+				"subject", s, "limit", l.AuthFailureLimit, "retry_after_s", ceilSeconds(wait), "request_id", RequestIDOf(c))
+			return tooManyAuthFailures(c, wait)
+		}
+		return err
 	}
 }
 
@@ -178,19 +193,20 @@ func authFailureSubject(ip string) string {
 	return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// tooManyAuthFailures is the 429 of a client IP over its failure limit.
+// tooManyAuthFailures is the 429 of a failure from a client IP or key
+// prefix over its failure limit.
 func tooManyAuthFailures(c echo.Context, wait time.Duration) error {
 	c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, ceilSeconds(wait))))
 	return atsgate.Errorf(atsgate.ERATELIMITED,
-		"too many failed authentications from this address; retry after the Retry-After seconds")
+		"too many failed authentications from this address or with this key; check the API key, and retry after the Retry-After seconds")
 }
 
-// maxAuthBlocks bounds the blocked-IP table: beyond it, IPs are not
-// remembered, only refused at each failure (the limiter still counts).
+// maxAuthBlocks bounds the blocked-subject table: beyond it, subjects are
+// not remembered, only refused at each failure (the limiter still counts).
 const maxAuthBlocks = 100_000
 
-// authBlocks remembers, per process, which client IPs are over the
-// auth-failure limit and until when.
+// authBlocks remembers, per process, which subjects (client IPs, key
+// prefixes) are over the auth-failure limit and until when.
 type authBlocks struct {
 	mu    sync.Mutex
 	until map[string]time.Time
