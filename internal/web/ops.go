@@ -58,8 +58,45 @@ type readiness struct {
 // readyz reports whether this instance can serve: 503 when the database
 // is down; 200 "degraded" when only Redis is (the in-process limiter then
 // stands in). Errors are logged, not shown: the public listener serves it.
+// The admin listener probes on every call; the public one answers from a
+// result at most readyCacheTTL old, so a flood of probes from the internet
+// costs at most one database ping per second.
 func (s *Server) readyz(c echo.Context) error {
-	ctx := c.Request().Context()
+	r, status := s.probe(c.Request().Context(), mw.RequestIDOf(c))
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(status, r)
+}
+
+// readyCacheTTL is how long the public listener reuses a readiness result.
+const readyCacheTTL = time.Second
+
+// readyCache is the public listener's last readiness result.
+type readyCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	r      readiness
+	status int
+}
+
+// cachedReadyz is readyz for the public listener. Callers that arrive
+// while a probe runs wait for it and share its result.
+func (s *Server) cachedReadyz(c echo.Context) error {
+	s.ready.mu.Lock()
+	if time.Since(s.ready.at) >= readyCacheTTL {
+		// Not the request's context: a client that hangs up must not
+		// make the next second's callers see the database as down.
+		ctx := context.WithoutCancel(c.Request().Context())
+		s.ready.r, s.ready.status = s.probe(ctx, mw.RequestIDOf(c))
+		s.ready.at = time.Now()
+	}
+	r, status := s.ready.r, s.ready.status
+	s.ready.mu.Unlock()
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(status, r)
+}
+
+// probe checks the database and Redis at once, each within its timeout.
+func (s *Server) probe(ctx context.Context, requestID string) (readiness, int) {
 	var r readiness
 	var wg sync.WaitGroup
 	probe := func(name string, timeout time.Duration, ping func(context.Context) error, out *check) {
@@ -77,7 +114,7 @@ func (s *Server) readyz(c echo.Context) error {
 		if err != nil {
 			out.Status = "down"
 			s.Logger.WarnContext(ctx, "readiness check failed", "check", name, "err", err,
-				"request_id", mw.RequestIDOf(c))
+				"request_id", requestID)
 		}
 	}
 	wg.Add(2)
@@ -105,8 +142,7 @@ func (s *Server) readyz(c echo.Context) error {
 	default:
 		r.Status = readyOK
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(status, r)
+	return r, status
 }
 
 // pingDatabase is the database check: Deps.PingDatabase, else the

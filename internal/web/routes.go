@@ -11,7 +11,7 @@ import (
 // publicRoutes is the whole surface of the public listener.
 func (s *Server) publicRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	e.GET("/readyz", s.cachedReadyz) // at most one probe a second; ops.go
 
 	a := s.atsHandler()                                  // package ats
 	country := mw.ResolveCountry(s.Directory, s.proxies) // host → country, 404 unknown_host

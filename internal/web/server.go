@@ -72,6 +72,7 @@ type Server struct {
 	Deps
 	proxies mw.Proxies
 	limits  *mw.Limits
+	ready   readyCache // the public listener's /readyz result
 }
 
 // NewPublic returns the handler of the public listener.
