@@ -49,5 +49,6 @@ func (o *observability) stop() {
 	o.stopWriter()
 	o.wg.Wait()
 	o.log.Info("integration log drained", "written", o.recorder.Written(),
-		"dropped", o.recorder.Dropped(), "write_errors", o.recorder.WriteErrors())
+		"dropped", o.recorder.Dropped(),
+		"dropped_unauthenticated", o.recorder.DroppedUnauthenticated(), "write_errors", o.recorder.WriteErrors())
 }

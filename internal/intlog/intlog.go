@@ -28,6 +28,11 @@ const (
 	DefaultFlushInterval = 250 * time.Millisecond
 	DefaultPurgeInterval = time.Hour
 	DefaultDrainTimeout  = 10 * time.Second
+	// DefaultUnauthenticatedRate is how many entries a second of requests
+	// refused before authentication are kept (with as many in a burst).
+	DefaultUnauthenticatedRate = 20
+	// unauthenticatedShare is the part of the queue such entries may hold.
+	unauthenticatedShare = 10
 	// writeTimeout bounds one batch insert, so a stuck database cannot
 	// stall the writer for long; the queue absorbs the wait meanwhile.
 	writeTimeout = 10 * time.Second
@@ -51,6 +56,13 @@ type Options struct {
 	PurgeInterval time.Duration
 	// DrainTimeout bounds the final writes after Run's context ends.
 	DrainTimeout time.Duration
+	// UnauthenticatedRate caps the entries of requests refused before
+	// authentication (no employer: unknown hosts, bad keys) at this many a
+	// second, with a burst as large; beyond it they are dropped and
+	// counted. Such requests cost nothing to send, so a flood of them must
+	// not push the entries of real integrations out of the queue or fill
+	// the table. They may also hold at most a tenth of the queue.
+	UnauthenticatedRate int
 	// Now is the clock for entry times and the purge cut-off.
 	Now atsgate.Clock
 	// Logger receives write and purge failures.
@@ -66,8 +78,11 @@ type Recorder struct {
 
 	stopped     atomic.Bool
 	queuedBytes atomic.Int64
+	queuedAnon  atomic.Int64 // entries without an employer in the queue
 	written     atomic.Int64
 	dropped     atomic.Int64
+	droppedAnon atomic.Int64 // unauthenticated entries over their cap
+	anonBucket  bucket
 	writeErrors atomic.Int64
 	purged      atomic.Int64
 
@@ -96,13 +111,18 @@ func New(store atsgate.IntegrationLog, o Options) *Recorder {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = DefaultDrainTimeout
 	}
+	if o.UnauthenticatedRate <= 0 {
+		o.UnauthenticatedRate = DefaultUnauthenticatedRate
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Recorder{store: store, opt: o, queue: make(chan atsgate.LogEntry, o.QueueSize)}
+	r := &Recorder{store: store, opt: o, queue: make(chan atsgate.LogEntry, o.QueueSize)}
+	r.anonBucket = bucket{rate: float64(o.UnauthenticatedRate), burst: float64(o.UnauthenticatedRate)}
+	return r
 }
 
 // Record queues e for writing and returns at once. When the queue is full,
@@ -120,19 +140,40 @@ func (r *Recorder) Record(e atsgate.LogEntry) {
 	if e.Time.IsZero() {
 		e.Time = r.opt.Now()
 	}
+	anon := e.EmployerID == 0
+	if anon {
+		if r.queuedAnon.Load() >= int64(max(1, r.opt.QueueSize/unauthenticatedShare)) || !r.anonBucket.take(time.Now()) {
+			r.droppedAnon.Add(1)
+			return
+		}
+	}
+	if anon {
+		r.queuedAnon.Add(1) // before the writer can take it and count it out
+	}
+	if !r.enqueue(e) {
+		if anon {
+			r.queuedAnon.Add(-1)
+		}
+		r.dropped.Add(1)
+	}
+}
+
+// enqueue cuts e's bodies and queues it, unless the queue is full by
+// count or by bytes.
+func (r *Recorder) enqueue(e atsgate.LogEntry) bool {
 	e.RequestBody = Cut(e.RequestBody, atsgate.MaxLoggedBody)
 	e.ResponseBody = Cut(e.ResponseBody, atsgate.MaxLoggedBody)
 	size := entrySize(&e)
 	if r.queuedBytes.Add(size) > r.opt.QueueBytes {
 		r.queuedBytes.Add(-size)
-		r.dropped.Add(1)
-		return
+		return false
 	}
 	select {
 	case r.queue <- e:
+		return true
 	default:
 		r.queuedBytes.Add(-size)
-		r.dropped.Add(1)
+		return false
 	}
 }
 
@@ -145,6 +186,9 @@ func entrySize(e *atsgate.LogEntry) int64 {
 // take is the writer's side of the queue: it releases e's bytes.
 func (r *Recorder) take(e atsgate.LogEntry, batch []atsgate.LogEntry) []atsgate.LogEntry {
 	r.queuedBytes.Add(-entrySize(&e))
+	if e.EmployerID == 0 {
+		r.queuedAnon.Add(-1)
+	}
 	return append(batch, e)
 }
 
@@ -187,6 +231,42 @@ func (r *Recorder) Dropped() int64 {
 		return 0
 	}
 	return r.dropped.Load()
+}
+
+// DroppedUnauthenticated is how many entries of requests refused before
+// authentication were left out over Options.UnauthenticatedRate or their
+// share of the queue.
+func (r *Recorder) DroppedUnauthenticated() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.droppedAnon.Load()
+}
+
+// bucket is a token bucket: rate tokens a second, at most burst saved.
+type bucket struct {
+	mu     sync.Mutex
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+// take spends a token if one is there at now.
+func (b *bucket) take(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = b.burst
+	} else if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(b.burst, b.tokens+d.Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // WriteErrors is how many entries were lost because writing their batch

@@ -328,3 +328,54 @@ func TestPurge(t *testing.T) {
 		t.Errorf("RunPurge without retention = %v", err)
 	}
 }
+
+// TestUnauthenticatedFloodDoesNotCrowdOut: a flood of requests refused
+// before authentication (no employer) keeps at most its rate and share of
+// the queue, and is counted as dropped; every authenticated entry sent
+// meanwhile is kept.
+func TestUnauthenticatedFloodDoesNotCrowdOut(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	// The writer is not running: everything kept stays in the queue.
+	rec := intlog.New(st, intlog.Options{QueueSize: 1000, UnauthenticatedRate: 50, Logger: quiet})
+	start := time.Now()
+	for i := 0; i < 5000; i++ {
+		anon := entry(i)
+		anon.EmployerID = 0
+		rec.Record(anon)
+		if i%50 == 0 {
+			rec.Record(entry(i)) // an authenticated request among them
+		}
+	}
+	elapsed := time.Since(start)
+	kept := int64(rec.Queued()) - 100
+	if maxAnon := 50 + int64(elapsed.Seconds()*50) + 1; kept < 50 || kept > maxAnon {
+		t.Errorf("%d unauthenticated entries kept in %v, want 50..%d (a burst of 50, then 50/s)", kept, elapsed, maxAnon)
+	}
+	if rec.Dropped() != 0 {
+		t.Errorf("Dropped = %d: authenticated entries were lost", rec.Dropped())
+	}
+	if got := rec.DroppedUnauthenticated(); got != 5000-kept {
+		t.Errorf("DroppedUnauthenticated = %d, want %d", got, 5000-kept)
+	}
+	rec.Flush(context.Background())
+	if rec.Queued() != 0 {
+		t.Fatalf("queued %d after Flush", rec.Queued())
+	}
+	// Their share of the queue: at most a tenth, however slow the flood.
+	small := intlog.New(st, intlog.Options{QueueSize: 100, UnauthenticatedRate: 1000, Logger: quiet})
+	for i := 0; i < 100; i++ {
+		anon := entry(i)
+		anon.EmployerID = 0
+		small.Record(anon)
+	}
+	if small.Queued() != 10 {
+		t.Errorf("%d unauthenticated entries queued of 100, want 10 (a tenth of the queue)", small.Queued())
+	}
+	for i := 0; i < 90; i++ {
+		small.Record(entry(i))
+	}
+	if small.Queued() != 100 || small.Dropped() != 0 {
+		t.Errorf("queued %d dropped %d; want the other 90 places for authenticated entries", small.Queued(), small.Dropped())
+	}
+}

@@ -164,6 +164,7 @@ type LogQueue interface {
 	Capacity() int
 	Written() int64
 	Dropped() int64
+	DroppedUnauthenticated() int64
 	WriteErrors() int64
 	Purged() int64
 }
@@ -191,6 +192,9 @@ func (m *Metrics) WatchIntegrationLog(q LogQueue) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("dropped_total"),
 			Help: "Integration log entries dropped because the queue was full."},
 			func() float64 { return float64(q.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("dropped_unauthenticated_total"),
+			Help: "Integration log entries of requests refused before authentication left out over their rate or queue share."},
+			func() float64 { return float64(q.DroppedUnauthenticated()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name("write_errors_total"),
 			Help: "Integration log entries lost because writing their batch failed."},
 			func() float64 { return float64(q.WriteErrors()) }),

@@ -32,13 +32,14 @@ func wantLines(t *testing.T, body string, lines ...string) {
 
 type queue struct{}
 
-func (queue) Queued() int        { return 4 }
-func (queue) QueuedBytes() int64 { return 2048 }
-func (queue) Capacity() int      { return 10 }
-func (queue) Written() int64     { return 5 }
-func (queue) Dropped() int64     { return 6 }
-func (queue) WriteErrors() int64 { return 7 }
-func (queue) Purged() int64      { return 8 }
+func (queue) Queued() int                   { return 4 }
+func (queue) QueuedBytes() int64            { return 2048 }
+func (queue) Capacity() int                 { return 10 }
+func (queue) Written() int64                { return 5 }
+func (queue) Dropped() int64                { return 6 }
+func (queue) DroppedUnauthenticated() int64 { return 9 }
+func (queue) WriteErrors() int64            { return 7 }
+func (queue) Purged() int64                 { return 8 }
 
 func TestMetrics(t *testing.T) {
 	m := metrics.New(prometheus.NewRegistry())
@@ -62,6 +63,7 @@ func TestMetrics(t *testing.T) {
 		"atsgate_integration_log_queue_bytes 2048",
 		"atsgate_integration_log_written_total 5",
 		"atsgate_integration_log_dropped_total 6",
+		"atsgate_integration_log_dropped_unauthenticated_total 9",
 		"atsgate_integration_log_write_errors_total 7",
 		"atsgate_integration_log_purged_total 8",
 	)
