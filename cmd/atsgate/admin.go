@@ -8,17 +8,8 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/wire"
 )
-
-// adminTokenJSON is the --json form of a newly issued admin token.
-type adminTokenJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Prefix    string    `json:"prefix"`
-	Token     string    `json:"token"`
-	CreatedAt time.Time `json:"created_at"`
-}
 
 func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	role := fs.String("role", "", "operator, reviewer or finance")
@@ -40,21 +31,10 @@ func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []st
 	if err != nil {
 		return cliError(err)
 	}
-	out := adminTokenJSON{ID: tok.ID, Name: tok.Name, Role: string(tok.Role), Prefix: tok.Prefix, Token: plain, CreatedAt: tok.CreatedAt}
-	return e.print(out, func(w io.Writer) {
+	return e.print(wire.NewIssuedAdminToken(plain, tok), func(w io.Writer) {
 		fmt.Fprintf(w, "admin token #%d for %q (%s), shown once:\n\n    %s\n\n", tok.ID, tok.Name, tok.Role, plain)
 		fmt.Fprintln(w, "Sign in at http://<ATSGATE_ADMIN_ADDR>/admin/login, or send it as 'Authorization: Bearer <token>' to /admin/api/.")
 	})
-}
-
-// adminTokenListJSON is the --json form of a token in admin token list.
-type adminTokenListJSON struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	Prefix    string     `json:"prefix"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
 }
 
 func cmdAdminTokenList(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -69,14 +49,7 @@ func cmdAdminTokenList(ctx context.Context, e *env, fs *flag.FlagSet, args []str
 	if err != nil {
 		return cliError(err)
 	}
-	out := make([]adminTokenListJSON, len(toks))
-	for i, t := range toks {
-		out[i] = adminTokenListJSON{ID: t.ID, Name: t.Name, Role: string(t.Role), Prefix: t.Prefix, CreatedAt: t.CreatedAt}
-		if !t.RevokedAt.IsZero() {
-			out[i].RevokedAt = &toks[i].RevokedAt
-		}
-	}
-	return e.print(out, func(w io.Writer) {
+	return e.print(wire.NewAdminTokens(toks), func(w io.Writer) {
 		fmt.Fprintln(w, "ID\tNAME\tROLE\tPREFIX\tCREATED (UTC)\tREVOKED (UTC)")
 		for _, t := range toks {
 			revoked := "active"
@@ -107,7 +80,7 @@ func cmdAdminTokenRevoke(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	if err := st.RevokeAdminToken(ctx, n); err != nil {
 		return cliError(err)
 	}
-	return e.print(map[string]any{"id": n, "revoked": true}, func(w io.Writer) {
+	return e.print(wire.AdminTokenRevoked{ID: n, Revoked: true}, func(w io.Writer) {
 		fmt.Fprintf(w, "admin token %d revoked; its sessions have ended\n", n)
 	})
 }

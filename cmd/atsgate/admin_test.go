@@ -8,6 +8,7 @@ import (
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // TestCLIAdminTokens issues, lists and revokes back-office tokens, and
@@ -19,7 +20,7 @@ func TestCLIAdminTokens(t *testing.T) {
 			vars := map[string]string{"DATABASE_URL": url}
 			cli(t, vars, nil, "migrate")
 
-			var fin, op adminTokenJSON
+			var fin, op wire.IssuedAdminToken
 			cli(t, vars, &fin, "admin", "token", "issue", "--role", "finance", "--name", "fatima")
 			cli(t, vars, &op, "admin", "token", "issue", "--role", "operator")
 			if fin.Role != "finance" || fin.Name != "fatima" || !strings.HasPrefix(fin.Token, fin.Prefix) || !atsgate.ValidAdminTokenShape(fin.Token) {
@@ -55,9 +56,9 @@ func TestCLIAdminTokens(t *testing.T) {
 			if _, err := st.AuthenticateAdmin(ctx, atsgate.HashAPIKey(fin.Token)); atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED {
 				t.Errorf("revoked token still authenticates: %v", err)
 			}
-			var list []adminTokenListJSON
+			var list []wire.AdminToken
 			cli(t, vars, &list, "admin", "token", "list")
-			if len(list) != 2 || list[0].ID != op.ID || list[0].RevokedAt != nil || list[1].RevokedAt == nil {
+			if len(list) != 2 || list[0].ID != op.ID || list[0].RevokedAt != "" || list[1].RevokedAt == "" {
 				t.Errorf("list = %+v", list)
 			}
 		})

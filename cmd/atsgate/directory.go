@@ -6,27 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/wire"
 )
-
-// countryJSON is the --json form of a country.
-type countryJSON struct {
-	ID        int64    `json:"id"`
-	Code      string   `json:"code"`
-	Name      string   `json:"name"`
-	Hosts     []string `json:"hosts"`
-	Currency  string   `json:"currency"`
-	TimeZone  string   `json:"time_zone"`
-	Price     string   `json:"price"`
-	PublicURL string   `json:"public_url"`
-}
-
-func countryOut(c *atsgate.Country) countryJSON {
-	return countryJSON{c.ID, c.Code, c.Name, c.Hosts, c.Currency, c.TimeZone, c.Price.StringFixed(2), c.PublicURL}
-}
 
 func cmdCountryAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	var hosts stringsFlag
@@ -56,7 +40,7 @@ func cmdCountryAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return cliError(err)
 	}
-	return e.print(countryOut(c), func(w io.Writer) {
+	return e.print(wire.NewCountry(c), func(w io.Writer) {
 		fmt.Fprintf(w, "country %s (%s) added: id %d, hosts %s, price %s %s, public URL %s\n",
 			c.Code, c.Name, c.ID, strings.Join(c.Hosts, ", "), c.Price.StringFixed(2), c.Currency, c.PublicURL)
 	})
@@ -74,47 +58,13 @@ func cmdCountryList(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	if err != nil {
 		return cliError(err)
 	}
-	out := make([]countryJSON, len(list))
-	for i := range list {
-		out[i] = countryOut(&list[i])
-	}
+	out := wire.NewCountries(list)
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "ID\tCODE\tNAME\tCURRENCY\tPRICE\tTIME ZONE\tHOSTS\tPUBLIC URL")
 		for _, c := range out {
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Code, c.Name, c.Currency, c.Price, c.TimeZone, strings.Join(c.Hosts, ","), c.PublicURL)
 		}
 	})
-}
-
-// employerJSON is the --json form of an employer.
-type employerJSON struct {
-	ID              int64   `json:"id"`
-	Country         string  `json:"country"`
-	Name            string  `json:"name"`
-	Code            string  `json:"code"`
-	Price           *string `json:"price"`
-	JobPrice        string  `json:"job_price"`
-	AutoPublish     bool    `json:"auto_publish"`
-	MinMonthlySpend *string `json:"min_monthly_spend"`
-	CommitmentStart string  `json:"commitment_start"`
-	Active          bool    `json:"active"`
-	Balance         string  `json:"balance"`
-	Currency        string  `json:"currency"`
-}
-
-func employerOut(emp *atsgate.Employer, c *atsgate.Country, balance atsgate.Money) employerJSON {
-	out := employerJSON{ID: emp.ID, Country: c.Code, Name: emp.Name, Code: emp.Code,
-		JobPrice: emp.JobPrice(c).StringFixed(2), AutoPublish: emp.AutoPublish, CommitmentStart: emp.CommitmentStart,
-		Active: emp.Active, Balance: balance.Amount.StringFixed(2), Currency: balance.Currency}
-	if emp.Price.Valid {
-		p := emp.Price.Decimal.StringFixed(2)
-		out.Price = &p
-	}
-	if emp.MinMonthlySpend.Valid {
-		m := emp.MinMonthlySpend.Decimal.StringFixed(2)
-		out.MinMonthlySpend = &m
-	}
-	return out
 }
 
 func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -145,10 +95,10 @@ func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	if err != nil {
 		return cliError(err)
 	}
-	out := employerOut(emp, c, atsgate.Money{Currency: c.Currency})
+	out := wire.NewEmployer(emp, c, atsgate.Money{Currency: c.Currency}) // a new wallet is empty
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "employer %d %q (%s) added in %s; job price %s %s; next: atsgate key issue --employer %d\n",
-			emp.ID, emp.Name, emp.Code, c.Code, out.JobPrice, c.Currency, emp.ID)
+			emp.ID, emp.Name, emp.Code, c.Code, out.Price, c.Currency, emp.ID)
 	})
 }
 
@@ -189,28 +139,20 @@ func cmdEmployerList(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 	if err != nil {
 		return cliError(err)
 	}
-	out := make([]employerJSON, len(emps))
+	out := make([]wire.Employer, len(emps))
 	for i := range emps {
-		out[i] = employerOut(&emps[i], byID[emps[i].CountryID], balances[emps[i].ID])
+		out[i] = wire.NewEmployer(&emps[i], byID[emps[i].CountryID], balances[emps[i].ID])
 	}
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "ID\tCOUNTRY\tCODE\tNAME\tJOB PRICE\tAUTO-PUBLISH\tMIN SPEND\tBALANCE")
 		for _, o := range out {
 			min := "-"
-			if o.MinMonthlySpend != nil {
-				min = *o.MinMonthlySpend + " from " + o.CommitmentStart
+			if o.MinMonthlySpend != "" {
+				min = o.MinMonthlySpend + " from " + o.CommitmentStart
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\t%s\t%s %s\n", o.ID, o.Country, o.Code, o.Name, o.JobPrice, o.AutoPublish, min, o.Balance, o.Currency)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\t%s\t%s %s\n", o.ID, o.Country, o.Code, o.Name, o.Price, o.AutoPublish, min, o.Balance, o.Currency)
 		}
 	})
-}
-
-// keyJSON is the --json form of an issued key.
-type keyJSON struct {
-	EmployerID int64     `json:"employer_id"`
-	Key        string    `json:"key"`
-	Prefix     string    `json:"prefix"`
-	CreatedAt  time.Time `json:"created_at"`
 }
 
 func employerFlag(fs *flag.FlagSet) *string {
@@ -234,7 +176,7 @@ func issueKey(ctx context.Context, e *env, fs *flag.FlagSet, args []string, rota
 	if err != nil {
 		return cliError(err)
 	}
-	return e.print(keyJSON{id, plain, key.Prefix, key.CreatedAt}, func(w io.Writer) {
+	return e.print(wire.NewIssuedKey(plain, key), func(w io.Writer) {
 		fmt.Fprintf(w, "API key for employer %d (shown once; any previous key no longer works):\n%s\n", id, plain)
 	})
 }
@@ -263,7 +205,7 @@ func cmdKeyDisable(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err := st.DisableKey(ctx, id); err != nil {
 		return cliError(err)
 	}
-	return e.print(map[string]any{"employer_id": id, "disabled": true}, func(w io.Writer) {
+	return e.print(wire.KeyDisabled{EmployerID: id, Disabled: true}, func(w io.Writer) {
 		fmt.Fprintf(w, "the API key of employer %d is disabled\n", id)
 	})
 }

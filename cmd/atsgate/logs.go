@@ -10,38 +10,8 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/wire"
 )
-
-// logJSON is the --json form of an integration log entry.
-type logJSON struct {
-	ID           int64     `json:"id"`
-	Time         time.Time `json:"time"`
-	CountryID    int64     `json:"country_id"`
-	EmployerID   int64     `json:"employer_id"`
-	KeyPrefix    string    `json:"key_prefix"`
-	Dialect      string    `json:"dialect"`
-	Operation    string    `json:"operation"`
-	ExternalID   string    `json:"external_id"`
-	Status       int       `json:"status"`
-	ErrorCode    string    `json:"error_code"`
-	DurationMS   float64   `json:"duration_ms"`
-	ClientIP     string    `json:"client_ip"`
-	RequestID    string    `json:"request_id"`
-	Method       string    `json:"method"`
-	Path         string    `json:"path"`
-	RequestBody  string    `json:"request_body"`
-	ResponseBody string    `json:"response_body"`
-}
-
-func logOut(l *atsgate.LogEntry) logJSON {
-	return logJSON{
-		ID: l.ID, Time: l.Time.UTC(), CountryID: l.CountryID, EmployerID: l.EmployerID, KeyPrefix: l.KeyPrefix,
-		Dialect: l.Dialect, Operation: l.Operation, ExternalID: l.ExternalID, Status: l.Status,
-		ErrorCode: l.ErrorCode, DurationMS: float64(l.Duration.Microseconds()) / 1000, ClientIP: l.ClientIP,
-		RequestID: l.RequestID, Method: l.Method, Path: l.Path, RequestBody: l.RequestBody,
-		ResponseBody: l.ResponseBody,
-	}
-}
 
 // cmdLogs reads the integration log, newest first.
 func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -95,15 +65,12 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	if err != nil {
 		return cliError(err)
 	}
-	out := make([]logJSON, len(entries))
-	for i := range entries {
-		out[i] = logOut(&entries[i])
-	}
+	out := wire.NewLogEntries(entries)
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "ID\tTIME (UTC)\tEMPLOYER\tKEY\tDIALECT\tOPERATION\tEXTERNAL ID\tSTATUS\tERROR\tMS\tCLIENT IP\tREQUEST ID")
-		for _, l := range out {
+		for i, l := range out {
 			fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\t%s\n", l.ID,
-				l.Time.Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), l.Dialect, l.Operation,
+				entries[i].Time.UTC().Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), l.Dialect, l.Operation,
 				dash(l.ExternalID), l.Status, dash(l.ErrorCode), l.DurationMS, l.ClientIP, l.RequestID)
 			if *bodies {
 				fmt.Fprintf(w, "\t%s %s\n\t> %s\n\t< %s\n", l.Method, l.Path, oneLine(l.RequestBody), oneLine(l.ResponseBody))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/dbtest"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // serveAddrs waits for serve's "atsgate serving" log line and returns the
@@ -53,10 +54,10 @@ func TestServeIntegrationLog(t *testing.T) {
 	cli(t, vars, nil, "migrate")
 	cli(t, vars, nil, "country", "add", "--code", "gh", "--name", "Ghana", "--host", "gh.localhost",
 		"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50")
-	var emp employerJSON
+	var emp wire.Employer
 	cli(t, vars, &emp, "employer", "add", "--country", "gh", "--name", "Logged Ltd")
 	id := jsonID(emp.ID)
-	var key keyJSON
+	var key wire.IssuedKey
 	cli(t, vars, &key, "key", "issue", "--employer", id)
 	cli(t, vars, nil, "wallet", "topup", "--employer", id, "--amount", "500")
 

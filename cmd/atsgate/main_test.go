@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/dbtest"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while serve writes to it.
@@ -131,7 +132,7 @@ func TestCLIOperatorFlow(t *testing.T) {
 			vars := map[string]string{"DATABASE_URL": dbtest.URL(t, dialect), "USER": "ops"}
 			cli(t, vars, nil, "migrate")
 
-			var c countryJSON
+			var c wire.Country
 			cli(t, vars, &c, "country", "add", "--code", "gh", "--name", "Ghana", "--host", "gh.localhost",
 				"--host", "GH.Example.test", "--currency", "ghs", "--timezone", "Africa/Accra", "--price", "50")
 			if c.Code != "gh" || c.Currency != "GHS" || c.Price != "50.00" || len(c.Hosts) != 2 || c.Hosts[1] != "gh.example.test" {
@@ -141,16 +142,16 @@ func TestCLIOperatorFlow(t *testing.T) {
 				"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50"); !strings.Contains(msg, "conflict") {
 				t.Fatalf("duplicate country: %s", msg)
 			}
-			var countries []countryJSON
+			var countries []wire.Country
 			cli(t, vars, &countries, "country", "list")
 			if len(countries) != 1 {
 				t.Fatalf("country list: %+v", countries)
 			}
 
-			var emp employerJSON
+			var emp wire.Employer
 			cli(t, vars, &emp, "employer", "add", "--country", "gh", "--name", "Acme Ltd", "--price", "40",
 				"--min-monthly-spend", "500", "--commitment-start", "2026-10")
-			if emp.Code != "ACMELTD" || emp.JobPrice != "40.00" || emp.MinMonthlySpend == nil || *emp.MinMonthlySpend != "500.00" {
+			if emp.Code != "ACMELTD" || emp.Price != "40.00" || emp.PriceOverride == nil || *emp.PriceOverride != "40.00" || emp.MinMonthlySpend != "500.00" {
 				t.Fatalf("employer add: %+v", emp)
 			}
 			if msg := cliErr(t, vars, "employer", "add", "--country", "gh", "--name", "X", "--commitment-start", "2026-10"); !strings.Contains(msg, "min-monthly-spend") {
@@ -158,7 +159,7 @@ func TestCLIOperatorFlow(t *testing.T) {
 			}
 			id := jsonID(emp.ID)
 
-			var k1, k2 keyJSON
+			var k1, k2 wire.IssuedKey
 			cli(t, vars, &k1, "key", "issue", "--employer", id)
 			cli(t, vars, &k2, "key", "rotate", "--employer", id)
 			if !strings.HasPrefix(k1.Key, "mjm_gh_") || len(k1.Key) < 7+43 || k1.Key == k2.Key {
@@ -169,10 +170,10 @@ func TestCLIOperatorFlow(t *testing.T) {
 				t.Fatalf("rotate after disable: %s", msg)
 			}
 
-			var e1, e2 entryJSON
+			var e1, e2 wire.LedgerEntry
 			cli(t, vars, &e1, "wallet", "topup", "--employer", id, "--amount", "100.50", "--note", "bank transfer 123")
 			cli(t, vars, &e2, "wallet", "adjust", "--employer", id, "--amount", "-0.50", "--note", "fee")
-			if e1.BalanceAfter != "100.50" || e2.BalanceAfter != "100.00" || e2.Actor != "cli:ops" {
+			if e1.RunningBalance != "100.50" || e2.RunningBalance != "100.00" || e2.Actor != "cli:ops" {
 				t.Fatalf("entries: %+v %+v", e1, e2)
 			}
 			if msg := cliErr(t, vars, "wallet", "adjust", "--employer", id, "--amount", "5"); !strings.Contains(msg, "note") {
@@ -181,12 +182,12 @@ func TestCLIOperatorFlow(t *testing.T) {
 			if msg := cliErr(t, vars, "wallet", "topup", "--employer", id, "--amount", "1.005"); !strings.Contains(msg, "decimal places") {
 				t.Fatalf("three decimals: %s", msg)
 			}
-			var st statementJSON
+			var st wire.Statement
 			cli(t, vars, &st, "wallet", "show", "--employer", id)
 			if st.Balance != "100.00" || len(st.Entries) != 2 || st.Totals["topup"] != "100.50" || st.Currency != "GHS" {
 				t.Fatalf("wallet show: %+v", st)
 			}
-			var emps []employerJSON
+			var emps []wire.Employer
 			cli(t, vars, &emps, "employer", "list", "--country", "gh")
 			if len(emps) != 1 || emps[0].Balance != "100.00" {
 				t.Fatalf("employer list: %+v", emps)

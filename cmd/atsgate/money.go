@@ -8,24 +8,22 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
-// entryJSON is the --json form of a ledger entry.
-type entryJSON struct {
-	ID           int64     `json:"id"`
-	Kind         string    `json:"kind"`
-	Amount       string    `json:"amount"`
-	BalanceAfter string    `json:"balance_after"`
-	JobID        int64     `json:"job_id,omitempty"`
-	Period       string    `json:"period,omitempty"`
-	Actor        string    `json:"actor"`
-	Note         string    `json:"note"`
-	CreatedAt    time.Time `json:"created_at"`
-}
-
-func entryOut(le *atsgate.LedgerEntry) entryJSON {
-	return entryJSON{le.ID, string(le.Kind), le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2),
-		le.JobID, le.Period, le.Actor, le.Note, le.CreatedAt}
+// employerCountry loads an employer and its country, which its money and
+// times are printed in.
+func employerCountry(ctx context.Context, st *store.Store, id int64) (*atsgate.Employer, *atsgate.Country, error) {
+	emp, err := st.Employer(ctx, id)
+	if err != nil {
+		return nil, nil, cliError(err)
+	}
+	c, err := st.Country(ctx, fmt.Sprint(emp.CountryID))
+	if err != nil {
+		return nil, nil, cliError(err)
+	}
+	return emp, c, nil
 }
 
 func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust bool) error {
@@ -59,7 +57,11 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	if err != nil {
 		return cliError(err)
 	}
-	return e.print(entryOut(le), func(w io.Writer) {
+	_, country, err := employerCountry(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	return e.print(wire.NewLedgerEntry(le, country), func(w io.Writer) {
 		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, le.Amount.StringFixed(2), id, le.BalanceAfter.StringFixed(2))
 	})
 }
@@ -70,19 +72,6 @@ func cmdWalletTopup(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 
 func cmdWalletAdjust(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	return post(ctx, e, fs, args, true)
-}
-
-// statementJSON is the --json form of wallet show.
-type statementJSON struct {
-	EmployerID     int64             `json:"employer_id"`
-	Currency       string            `json:"currency"`
-	Balance        string            `json:"balance"`
-	From           string            `json:"from,omitempty"`
-	To             string            `json:"to,omitempty"`
-	OpeningBalance string            `json:"opening_balance"`
-	ClosingBalance string            `json:"closing_balance"`
-	Totals         map[string]string `json:"totals"`
-	Entries        []entryJSON       `json:"entries"`
 }
 
 func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -100,13 +89,9 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	employer, err := st.Employer(ctx, id)
+	employer, country, err := employerCountry(ctx, st, id)
 	if err != nil {
-		return cliError(err)
-	}
-	country, err := st.Country(ctx, fmt.Sprint(employer.CountryID))
-	if err != nil {
-		return cliError(err)
+		return err
 	}
 	day := func(name, v string) (time.Time, error) {
 		if v == "" {
@@ -130,15 +115,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return cliError(err)
 	}
-	out := statementJSON{EmployerID: id, Currency: s.Currency, Balance: s.Balance.StringFixed(2), From: *from, To: *to,
-		OpeningBalance: s.OpeningBalance.StringFixed(2), ClosingBalance: s.ClosingBalance.StringFixed(2),
-		Totals: map[string]string{}, Entries: make([]entryJSON, len(s.Entries))}
-	for k, v := range s.Totals {
-		out.Totals[string(k)] = v.StringFixed(2)
-	}
-	for i := range s.Entries {
-		out.Entries[i] = entryOut(&s.Entries[i])
-	}
+	out := wire.NewStatement(s, employer, country, *from, *to)
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "employer %d %q: balance %s %s\n", id, employer.Name, out.Balance, s.Currency)
 		if *from != "" || *to != "" {

@@ -5,44 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/wire"
 )
-
-// reconciliationJSON is the --json form of a reconciliation run.
-type reconciliationJSON struct {
-	Month     string              `json:"month"`
-	At        time.Time           `json:"at"`
-	Employers []reconcileLineJSON `json:"employers"`
-	Counts    map[string]int      `json:"counts"`
-}
-
-// reconcileLineJSON is one employer's line of a reconciliation.
-type reconcileLineJSON struct {
-	EmployerID   int64  `json:"employer_id"`
-	EmployerName string `json:"employer_name"`
-	EmployerCode string `json:"employer_code"`
-	Country      string `json:"country"`
-	Currency     string `json:"currency"`
-	Minimum      string `json:"minimum"`
-	Spend        string `json:"spend"`
-	Shortfall    string `json:"shortfall"`
-	Debited      string `json:"debited"`
-	Status       string `json:"status"`
-	EntryID      int64  `json:"entry_id,omitempty"`
-}
-
-func reconciliationOut(r *atsgate.Reconciliation) reconciliationJSON {
-	out := reconciliationJSON{Month: r.Month, At: r.At, Employers: make([]reconcileLineJSON, len(r.Lines)), Counts: map[string]int{}}
-	for i, l := range r.Lines {
-		out.Employers[i] = reconcileLineJSON{l.EmployerID, l.EmployerName, l.EmployerCode, l.CountryCode, l.Currency,
-			l.Minimum.StringFixed(2), l.Spend.StringFixed(2), l.Shortfall.StringFixed(2), l.Debited.StringFixed(2),
-			string(l.Status), l.EntryID}
-		out.Counts[string(l.Status)]++
-	}
-	return out
-}
 
 // cmdReconcile posts a month's minimum-spend shortfalls. It is safe to run
 // at any time and any number of times: see store.Reconcile.
@@ -70,11 +35,11 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return cliError(err)
 	}
-	out := reconciliationOut(r)
+	out := wire.NewReconciliation(r)
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "minimum monthly spend for %s: %d employer(s) with a commitment\n", r.Month, len(r.Lines))
 		fmt.Fprintln(w, "EMPLOYER\tCODE\tCOUNTRY\tMINIMUM\tSPEND\tSHORTFALL\tDEBITED\tSTATUS\tENTRY")
-		for _, l := range out.Employers {
+		for _, l := range out.Lines {
 			entry := ""
 			if l.EntryID != 0 {
 				entry = fmt.Sprint(l.EntryID)
@@ -83,15 +48,6 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 				l.Minimum, l.Currency, l.Spend, l.Shortfall, l.Debited, l.Status, entry)
 		}
 	})
-}
-
-// breachJSON is the --json form of a ledger breach.
-type breachJSON struct {
-	Rule       string `json:"rule"`
-	EmployerID int64  `json:"employer_id"`
-	EntryID    int64  `json:"entry_id,omitempty"`
-	JobID      int64  `json:"job_id,omitempty"`
-	Message    string `json:"message"`
 }
 
 // cmdLedgerVerify checks the ledger invariants and fails on any breach, so
@@ -116,13 +72,7 @@ func cmdLedgerVerify(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 	if err != nil {
 		return cliError(err)
 	}
-	out := struct {
-		OK       bool         `json:"ok"`
-		Breaches []breachJSON `json:"breaches"`
-	}{OK: len(breaches) == 0, Breaches: make([]breachJSON, len(breaches))}
-	for i, b := range breaches {
-		out.Breaches[i] = breachJSON(b)
-	}
+	out := wire.NewLedgerCheck(breaches)
 	if err := e.print(out, func(w io.Writer) {
 		if out.OK {
 			fmt.Fprintln(w, "ledger verified: every invariant holds")

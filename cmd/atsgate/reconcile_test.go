@@ -16,6 +16,7 @@ import (
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // TestCLIReconcileAndVerify runs "atsgate reconcile" and "atsgate ledger
@@ -28,7 +29,7 @@ func TestCLIReconcileAndVerify(t *testing.T) {
 			cli(t, vars, nil, "migrate")
 			cli(t, vars, nil, "country", "add", "--code", "ke", "--name", "Kenya", "--host", "ke.localhost",
 				"--currency", "KES", "--timezone", "Africa/Nairobi", "--price", "50")
-			var emp employerJSON
+			var emp wire.Employer
 			cli(t, vars, &emp, "employer", "add", "--country", "ke", "--name", "Acme", "--min-monthly-spend", "500",
 				"--commitment-start", "2020-01")
 			id := jsonID(emp.ID)
@@ -48,23 +49,23 @@ func TestCLIReconcileAndVerify(t *testing.T) {
 			}
 
 			// January 2020 ended long ago: nothing spent, 500 owed.
-			var r reconciliationJSON
+			var r wire.Reconciliation
 			cli(t, vars, &r, "reconcile", "--month", "2020-01")
-			if len(r.Employers) != 1 || r.Employers[0].Status != "debited" || r.Employers[0].Debited != "500.00" ||
-				r.Employers[0].Spend != "0.00" || r.Employers[0].EntryID == 0 || r.Employers[0].Currency != "KES" || r.Counts["debited"] != 1 {
+			if len(r.Lines) != 1 || r.Lines[0].Status != "debited" || r.Lines[0].Debited != "500.00" ||
+				r.Lines[0].Spend != "0.00" || r.Lines[0].EntryID == 0 || r.Lines[0].Currency != "KES" {
 				t.Fatalf("reconcile: %+v", r)
 			}
 			cli(t, vars, &r, "reconcile", "--month", "2020-01", "--employer", id)
-			if len(r.Employers) != 1 || r.Employers[0].Status != "already_reconciled" {
+			if len(r.Lines) != 1 || r.Lines[0].Status != "already_reconciled" {
 				t.Fatalf("second reconcile: %+v", r)
 			}
 			cli(t, vars, &r, "reconcile", "--month", "2019-12")
-			if r.Employers[0].Status != "skipped_before_commitment" {
+			if r.Lines[0].Status != "skipped_before_commitment" {
 				t.Fatalf("before the commitment: %+v", r)
 			}
 			next := time.Now().AddDate(0, 1, 0).Format("2006-01")
 			cli(t, vars, &r, "reconcile", "--month", next)
-			if r.Employers[0].Status != "skipped_unfinished" {
+			if r.Lines[0].Status != "skipped_unfinished" {
 				t.Fatalf("next month: %+v", r)
 			}
 			if msg := cliErr(t, vars, "reconcile", "--month", "2020-13"); !strings.Contains(msg, "month") {
@@ -73,7 +74,7 @@ func TestCLIReconcileAndVerify(t *testing.T) {
 			if msg := cliErr(t, vars, "reconcile"); !strings.Contains(msg, "--month") {
 				t.Fatalf("missing month: %s", msg)
 			}
-			var show statementJSON
+			var show wire.Statement
 			cli(t, vars, &show, "wallet", "show", "--employer", id)
 			if show.Balance != "-400.00" || show.Totals["minimum_spend"] != "-500.00" {
 				t.Fatalf("wallet after reconcile: %+v", show)

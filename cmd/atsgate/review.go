@@ -5,28 +5,50 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
+
+	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
-// jobJSON is the --json form of a job in the review commands.
-type jobJSON struct {
-	ID                int64     `json:"id"`
-	EmployerID        int64     `json:"employer_id"`
-	ExternalID        string    `json:"external_id"`
-	State             string    `json:"state"`
-	Title             string    `json:"title"`
-	AmountCharged     string    `json:"amount_charged"`
-	ReceivedAt        time.Time `json:"received_at"`
-	PublicLink        string    `json:"public_link"`
-	DisapprovalReason string    `json:"disapproval_reason,omitempty"`
+// jobsOut renders jobs as the admin API does: in their countries' time
+// zones, with descriptions sanitised by the back office's policy
+// (bluemonday's UGC policy), so the two print the same job alike.
+func jobsOut(ctx context.Context, st *store.Store, jobs []atsgate.Job) ([]wire.Job, error) {
+	countries, err := st.Countries(ctx)
+	if err != nil {
+		return nil, cliError(err)
+	}
+	byID := make(map[int64]*atsgate.Country, len(countries))
+	for i := range countries {
+		byID[countries[i].ID] = &countries[i]
+	}
+	ugc := bluemonday.UGCPolicy()
+	out := make([]wire.Job, len(jobs))
+	for i := range jobs {
+		c := byID[jobs[i].CountryID]
+		if c == nil {
+			return nil, fmt.Errorf("job %d: no country %d", jobs[i].ID, jobs[i].CountryID)
+		}
+		out[i] = wire.NewJob(&jobs[i], c, ugc.Sanitize)
+	}
+	return out, nil
 }
 
-func jobOut(j *atsgate.Job) jobJSON {
-	return jobJSON{j.ID, j.EmployerID, j.ExternalID, string(j.State), j.Title, j.AmountCharged.StringFixed(2),
-		j.ReceivedAt, j.PublicLink, j.DisapprovalReason}
+// moderated prints a job just approved or disapproved as it now reads,
+// as the admin API answers: Disapprove does not fill the public link.
+func moderated(ctx context.Context, e *env, st *store.Store, id int64, text func(w io.Writer, j *atsgate.Job)) error {
+	j, err := st.JobByID(ctx, id)
+	if err != nil {
+		return cliError(err)
+	}
+	out, err := jobsOut(ctx, st, []atsgate.Job{*j})
+	if err != nil {
+		return err
+	}
+	return e.print(out[0], func(w io.Writer) { text(w, j) })
 }
 
 func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -51,14 +73,14 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return cliError(err)
 	}
-	out := make([]jobJSON, len(jobs))
-	for i := range jobs {
-		out[i] = jobOut(&jobs[i])
+	out, err := jobsOut(ctx, st, jobs)
+	if err != nil {
+		return err
 	}
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (UTC)")
-		for _, j := range out {
-			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title, j.ReceivedAt.Format(atsgate.DateTimeLayout))
+		for _, j := range jobs {
+			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title, j.ReceivedAt.UTC().Format(atsgate.DateTimeLayout))
 		}
 	})
 }
@@ -100,11 +122,10 @@ func cmdReviewApprove(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
-	j, err := st.Approve(ctx, id, e.actor())
-	if err != nil {
+	if _, err := st.Approve(ctx, id, e.actor()); err != nil {
 		return cliError(err)
 	}
-	return e.print(jobOut(j), func(w io.Writer) {
+	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
 		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, j.PublicLink)
 	})
 }
@@ -126,11 +147,10 @@ func cmdReviewDisapprove(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	if err != nil {
 		return err
 	}
-	j, err := st.Disapprove(ctx, id, e.actor(), *reason)
-	if err != nil {
+	if _, err := st.Disapprove(ctx, id, e.actor(), *reason); err != nil {
 		return cliError(err)
 	}
-	return e.print(jobOut(j), func(w io.Writer) {
+	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
 		fmt.Fprintf(w, "job %d is disapproved; its charge of %s is refunded\n", j.ID, j.AmountCharged.StringFixed(2))
 	})
 }

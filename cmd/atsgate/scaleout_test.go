@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/dbtest"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // scaleoutRedisDB is the Redis database the scale-out test's servers
@@ -51,9 +52,9 @@ func TestScaleOut(t *testing.T) {
 		"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50")
 	keys := make([]string, 5) // the last warms the connection pools up
 	for i := range keys {
-		var emp employerJSON
+		var emp wire.Employer
 		cli(t, vars, &emp, "employer", "add", "--country", "gh", "--name", fmt.Sprintf("Employer %d", i))
-		var k keyJSON
+		var k wire.IssuedKey
 		cli(t, vars, &k, "key", "issue", "--employer", jsonID(emp.ID))
 		cli(t, vars, nil, "wallet", "topup", "--employer", jsonID(emp.ID), "--amount", "500")
 		keys[i] = k.Key

@@ -16,6 +16,7 @@ import (
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/web"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 func cmdMigrate(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -29,7 +30,7 @@ func cmdMigrate(ctx context.Context, e *env, fs *flag.FlagSet, args []string) er
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	return e.print(map[string]any{"migrated": true, "dialect": st.Dialect()}, func(w io.Writer) {
+	return e.print(wire.Migration{Migrated: true, Dialect: string(st.Dialect())}, func(w io.Writer) {
 		fmt.Fprintf(w, "%s database is up to date\n", st.Dialect())
 	})
 }

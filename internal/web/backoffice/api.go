@@ -16,6 +16,7 @@ import (
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // Context keys of the back office.
@@ -239,17 +240,9 @@ func amountOf(raw json.RawMessage) (decimal.Decimal, error) {
 }
 
 // --- JSON admin API -------------------------------------------------------
-
-type countryJSON struct {
-	ID        int64    `json:"id"`
-	Code      string   `json:"code"`
-	Name      string   `json:"name"`
-	Hosts     []string `json:"hosts"`
-	Currency  string   `json:"currency"`
-	TimeZone  string   `json:"time_zone"`
-	Price     string   `json:"price"`
-	PublicURL string   `json:"public_url"`
-}
+//
+// Every body is a type of package wire, the one shape of each object that
+// the CLI's --json prints too.
 
 // APICountries lists the countries with their hosts, currency and price.
 func (h *Handler) APICountries(c echo.Context) error {
@@ -257,30 +250,11 @@ func (h *Handler) APICountries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]countryJSON, len(cs))
-	for i, k := range cs {
-		out[i] = countryJSON{k.ID, k.Code, k.Name, k.Hosts, k.Currency, k.TimeZone, k.Price.StringFixed(2), k.PublicURL}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"countries": out})
-}
-
-type employerJSON struct {
-	ID              int64  `json:"id"`
-	CountryID       int64  `json:"country_id"`
-	Country         string `json:"country"`
-	Name            string `json:"name"`
-	Code            string `json:"code"`
-	Active          bool   `json:"active"`
-	AutoPublish     bool   `json:"auto_publish"`
-	Price           string `json:"price"`
-	MinMonthlySpend string `json:"min_monthly_spend,omitempty"`
-	CommitmentStart string `json:"commitment_start,omitempty"`
-	Balance         string `json:"balance"`
-	Currency        string `json:"currency"`
+	return c.JSON(http.StatusOK, wire.CountryList{Countries: wire.NewCountries(cs)})
 }
 
 // employerRows joins employers with their countries and balances.
-func (h *Handler) employerRows(c echo.Context, emps []atsgate.Employer) ([]employerJSON, error) {
+func (h *Handler) employerRows(c echo.Context, emps []atsgate.Employer) ([]wire.Employer, error) {
 	ctx := c.Request().Context()
 	countries, err := h.countryMap(c)
 	if err != nil {
@@ -296,19 +270,10 @@ func (h *Handler) employerRows(c echo.Context, emps []atsgate.Employer) ([]emplo
 			return nil, err
 		}
 	}
-	out := make([]employerJSON, len(emps))
+	out := make([]wire.Employer, len(emps))
 	for i := range emps {
-		e := &emps[i]
-		k := countries[e.CountryID]
-		out[i] = employerJSON{ID: e.ID, CountryID: e.CountryID, Country: k.Code, Name: e.Name, Code: e.Code,
-			Active: e.Active, AutoPublish: e.AutoPublish, Price: e.JobPrice(&k).StringFixed(2),
-			CommitmentStart: e.CommitmentStart, Balance: bal[e.ID].Amount.StringFixed(2), Currency: k.Currency}
-		if e.MinMonthlySpend.Valid {
-			out[i].MinMonthlySpend = e.MinMonthlySpend.Decimal.StringFixed(2)
-		}
-		if m, ok := bal[e.ID]; ok && m.Currency != "" {
-			out[i].Currency = m.Currency
-		}
+		k := countries[emps[i].CountryID]
+		out[i] = wire.NewEmployer(&emps[i], &k, bal[emps[i].ID])
 	}
 	return out, nil
 }
@@ -346,18 +311,13 @@ func (h *Handler) APIEmployers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var next int64
+	var out wire.EmployerList
 	if len(emps) > limit {
 		emps = emps[:limit]
-		next = emps[limit-1].ID
+		out.NextAfter = emps[limit-1].ID
 	}
-	rows, err := h.employerRows(c, emps)
-	if err != nil {
+	if out.Employers, err = h.employerRows(c, emps); err != nil {
 		return err
-	}
-	out := map[string]any{"employers": rows}
-	if next != 0 {
-		out["next_after"] = next
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -380,39 +340,12 @@ func (h *Handler) APIEmployer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type keyJSON struct {
-		Prefix    string `json:"prefix"`
-		CreatedAt string `json:"created_at"`
-		RevokedAt string `json:"revoked_at"`
-	}
-	ks := make([]keyJSON, len(keys))
-	for i, k := range keys {
-		ks[i] = keyJSON{Prefix: k.Prefix, CreatedAt: k.CreatedAt.Format(rfc3339)}
-		if !k.RevokedAt.IsZero() {
-			ks[i].RevokedAt = k.RevokedAt.Format(rfc3339)
-		}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"employer": rows[0], "keys": ks})
+	return c.JSON(http.StatusOK, wire.EmployerDetail{Employer: rows[0], Keys: wire.NewAPIKeys(keys)})
 }
-
-const rfc3339 = "2006-01-02T15:04:05Z07:00"
 
 type moneyBody struct {
 	Amount json.RawMessage `json:"amount"`
 	Note   string          `json:"note"`
-}
-
-type ledgerEntryJSON struct {
-	ID             int64  `json:"id"`
-	Time           string `json:"time"`
-	Kind           string `json:"kind"`
-	Amount         string `json:"amount"`
-	RunningBalance string `json:"running_balance"`
-	Currency       string `json:"currency"`
-	JobID          int64  `json:"job_id,omitempty"`
-	Period         string `json:"period,omitempty"`
-	Actor          string `json:"actor"`
-	Note           string `json:"note"`
 }
 
 // APITopUp credits an employer's wallet.
@@ -446,13 +379,7 @@ func (h *Handler) apiMoney(c echo.Context, post postMoney) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"entry": entryJSON(le, country)})
-}
-
-func entryJSON(le *atsgate.LedgerEntry, country *atsgate.Country) ledgerEntryJSON {
-	return ledgerEntryJSON{ID: le.ID, Time: country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
-		Kind: string(le.Kind), Amount: le.Amount.StringFixed(2), RunningBalance: le.BalanceAfter.StringFixed(2),
-		Currency: country.Currency, JobID: le.JobID, Period: le.Period, Actor: le.Actor, Note: le.Note}
+	return c.JSON(http.StatusCreated, wire.EntryResponse{Entry: wire.NewLedgerEntry(le, country)})
 }
 
 func (h *Handler) employerCountry(c echo.Context, id int64) (*atsgate.Employer, *atsgate.Country, error) {
@@ -485,8 +412,7 @@ func (h *Handler) APIIssueKey(c echo.Context) error {
 		return err
 	}
 	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
-	return c.JSON(http.StatusCreated, map[string]any{"employer_id": id, "key": plain, "prefix": key.Prefix,
-		"created_at": key.CreatedAt.Format(rfc3339), "note": "the key is shown once; any previous key has stopped working"})
+	return c.JSON(http.StatusCreated, wire.NewIssuedKey(plain, key))
 }
 
 // APIDisableKey disables an employer's active API key.
@@ -499,7 +425,7 @@ func (h *Handler) APIDisableKey(c echo.Context) error {
 		return err
 	}
 	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
-	return c.JSON(http.StatusOK, map[string]any{"employer_id": id, "disabled": true})
+	return c.JSON(http.StatusOK, wire.KeyDisabled{EmployerID: id, Disabled: true})
 }
 
 // APIStatement is an employer's statement for a period, as JSON or, for
@@ -512,7 +438,7 @@ func (h *Handler) APIStatement(c echo.Context) error {
 	if c.QueryParam("format") == "csv" || acceptsCSV(c.Request().Header.Get("Accept")) {
 		return writeStatementCSV(c, st)
 	}
-	return c.JSON(http.StatusOK, st.json())
+	return c.JSON(http.StatusOK, wire.NewStatement(st.Statement, st.Employer, st.Country, st.From, st.To))
 }
 
 // acceptsCSV reports whether an Accept header prefers CSV to JSON.
@@ -529,40 +455,11 @@ func acceptsCSV(accept string) bool {
 	return false
 }
 
-type jobJSON struct {
-	ID                int64  `json:"id"`
-	EmployerID        int64  `json:"employer_id"`
-	CountryID         int64  `json:"country_id"`
-	ExternalID        string `json:"external_id"`
-	Dialect           string `json:"dialect"`
-	State             string `json:"state"`
-	Title             string `json:"title"`
-	Description       string `json:"description"`
-	Deadline          string `json:"deadline"`
-	ApplyURL          string `json:"apply_url"`
-	ApplyEmail        string `json:"apply_email"`
-	AmountCharged     string `json:"amount_charged"`
-	Currency          string `json:"currency"`
-	ReceivedDate      string `json:"received_date"`
-	PublishedDate     string `json:"published_date"`
-	PublicLink        string `json:"public_link"`
-	DisapprovalReason string `json:"disapproval_reason"`
-}
-
 // jobOut renders a job for the admin API, with its description sanitised
-// and dates in its country's time zone.
-func (h *Handler) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country) jobJSON {
+// by the pages' own policy.
+func (h *Handler) jobOut(j *atsgate.Job, countries map[int64]atsgate.Country) wire.Job {
 	k := countries[j.CountryID]
-	out := jobJSON{ID: j.ID, EmployerID: j.EmployerID, CountryID: j.CountryID, ExternalID: j.ExternalID,
-		Dialect: j.Dialect, State: string(j.State), Title: j.Title, Description: h.ugc.Sanitize(j.Description),
-		Deadline: j.Deadline, ApplyURL: j.ApplyURL, ApplyEmail: j.ApplyEmail,
-		AmountCharged: j.AmountCharged.StringFixed(2), Currency: k.Currency,
-		ReceivedDate: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout),
-		PublicLink:   j.PublicLink, DisapprovalReason: j.DisapprovalReason}
-	if !j.PublishedAt.IsZero() {
-		out.PublishedDate = k.Local(j.PublishedAt).Format(atsgate.DateTimeLayout)
-	}
-	return out
+	return wire.NewJob(j, &k, h.ugc.Sanitize)
 }
 
 // APIReviews is the moderation queue, a page at a time.
@@ -571,15 +468,11 @@ func (h *Handler) APIReviews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]jobJSON, len(q.jobs))
+	out := wire.JobList{Jobs: make([]wire.Job, len(q.jobs)), NextAfter: q.next}
 	for i := range q.jobs {
-		out[i] = h.jobOut(&q.jobs[i], q.countries)
+		out.Jobs[i] = h.jobOut(&q.jobs[i], q.countries)
 	}
-	resp := map[string]any{"jobs": out}
-	if q.next != 0 {
-		resp["next_after"] = q.next
-	}
-	return c.JSON(http.StatusOK, resp)
+	return c.JSON(http.StatusOK, out)
 }
 
 // queuePage is one page of the moderation queue, for the API and the page.
@@ -615,26 +508,18 @@ func (h *Handler) reviewQueue(c echo.Context) (*queuePage, error) {
 	return q, nil
 }
 
-type eventJSON struct {
-	Time   string `json:"time"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Actor  string `json:"actor"`
-	Reason string `json:"reason"`
-}
-
 // APIJob shows one job with its history of transitions.
 func (h *Handler) APIJob(c echo.Context) error {
 	job, countries, events, err := h.jobDetail(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"job": h.jobOut(job, countries), "events": events})
+	return c.JSON(http.StatusOK, wire.JobDetail{Job: h.jobOut(job, countries), Events: events})
 }
 
 // jobDetail loads the job named by the path with its history, the event
 // times in the job's country time zone; the API and the job page show it.
-func (h *Handler) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Country, []eventJSON, error) {
+func (h *Handler) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Country, []wire.JobEvent, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return nil, nil, nil, err
@@ -652,11 +537,7 @@ func (h *Handler) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Cou
 		return nil, nil, nil, err
 	}
 	k := countries[job.CountryID]
-	evs := make([]eventJSON, len(events))
-	for i, ev := range events {
-		evs[i] = eventJSON{k.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout), string(ev.From), string(ev.To), ev.Actor, ev.Reason}
-	}
-	return job, countries, evs, nil
+	return job, countries, wire.NewJobEvents(events, &k), nil
 }
 
 // APIApprove approves a pending job (or a published job's pending edit).
@@ -704,34 +585,7 @@ func (h *Handler) moderated(c echo.Context, job *atsgate.Job) error {
 	if j, err := h.bo.JobByID(c.Request().Context(), job.ID); err == nil {
 		job = j
 	}
-	return c.JSON(http.StatusOK, map[string]any{"job": h.jobOut(job, countries)})
-}
-
-type reconLineJSON struct {
-	EmployerID   int64  `json:"employer_id"`
-	EmployerName string `json:"employer_name"`
-	EmployerCode string `json:"employer_code"`
-	Country      string `json:"country"`
-	Currency     string `json:"currency"`
-	From         string `json:"from"`
-	To           string `json:"to"`
-	Minimum      string `json:"minimum"`
-	Spend        string `json:"spend"`
-	Shortfall    string `json:"shortfall"`
-	Status       string `json:"status"`
-	EntryID      int64  `json:"entry_id,omitempty"`
-	Debited      string `json:"debited"`
-}
-
-func reconJSON(r *atsgate.Reconciliation) map[string]any {
-	lines := make([]reconLineJSON, len(r.Lines))
-	for i, l := range r.Lines {
-		lines[i] = reconLineJSON{l.EmployerID, l.EmployerName, l.EmployerCode, l.CountryCode, l.Currency,
-			l.From.Format(atsgate.DateTimeLayout), l.To.Format(atsgate.DateTimeLayout),
-			l.Minimum.StringFixed(2), l.Spend.StringFixed(2), l.Shortfall.StringFixed(2), string(l.Status),
-			l.EntryID, l.Debited.StringFixed(2)}
-	}
-	return map[string]any{"month": r.Month, "at": r.At.UTC().Format(rfc3339), "lines": lines}
+	return c.JSON(http.StatusOK, wire.JobResponse{Job: h.jobOut(job, countries)})
 }
 
 // APIReconciliation is a month's minimum-spend reconciliation report.
@@ -744,7 +598,7 @@ func (h *Handler) APIReconciliation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, reconJSON(r))
+	return c.JSON(http.StatusOK, wire.NewReconciliation(r))
 }
 
 // APIReconcile runs the reconciliation of a month now.
@@ -757,27 +611,7 @@ func (h *Handler) APIReconcile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, reconJSON(r))
-}
-
-type logJSON struct {
-	ID           int64   `json:"id"`
-	Time         string  `json:"time"`
-	CountryID    int64   `json:"country_id,omitempty"`
-	EmployerID   int64   `json:"employer_id,omitempty"`
-	KeyPrefix    string  `json:"key_prefix"`
-	Dialect      string  `json:"dialect"`
-	Operation    string  `json:"operation"`
-	ExternalID   string  `json:"external_id"`
-	Status       int     `json:"status"`
-	ErrorCode    string  `json:"error_code"`
-	DurationMS   float64 `json:"duration_ms"`
-	ClientIP     string  `json:"client_ip"`
-	RequestID    string  `json:"request_id"`
-	Method       string  `json:"method"`
-	Path         string  `json:"path"`
-	RequestBody  string  `json:"request_body"`
-	ResponseBody string  `json:"response_body"`
+	return c.JSON(http.StatusOK, wire.NewReconciliation(r))
 }
 
 // APILogs lists integration log entries, newest first, with filters.
@@ -790,15 +624,9 @@ func (h *Handler) APILogs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]logJSON, len(entries))
-	for i, l := range entries {
-		out[i] = logJSON{l.ID, l.Time.UTC().Format(rfc3339), l.CountryID, l.EmployerID, l.KeyPrefix, l.Dialect,
-			l.Operation, l.ExternalID, l.Status, l.ErrorCode, float64(l.Duration.Microseconds()) / 1000,
-			l.ClientIP, l.RequestID, l.Method, l.Path, l.RequestBody, l.ResponseBody}
-	}
-	resp := map[string]any{"logs": out}
+	out := wire.LogList{Logs: wire.NewLogEntries(entries)}
 	if len(entries) == f.Limit && len(entries) > 0 {
-		resp["next_before"] = entries[len(entries)-1].ID
+		out.NextBefore = entries[len(entries)-1].ID
 	}
-	return c.JSON(http.StatusOK, resp)
+	return c.JSON(http.StatusOK, out)
 }

@@ -89,32 +89,6 @@ func (v *statementView) local(t time.Time) string {
 	return v.Country.Local(t).Format(atsgate.DateTimeLayout)
 }
 
-// json is the admin API's statement body.
-func (v *statementView) json() map[string]any {
-	st := v.Statement
-	entries := make([]ledgerEntryJSON, len(st.Entries))
-	for i := range st.Entries {
-		entries[i] = entryJSON(&st.Entries[i], v.Country)
-	}
-	totals := map[string]string{}
-	for _, k := range atsgate.EntryKinds {
-		totals[string(k)] = st.Totals[k].StringFixed(2)
-	}
-	return map[string]any{
-		"employer_id":     v.Employer.ID,
-		"employer_name":   v.Employer.Name,
-		"currency":        st.Currency,
-		"time_zone":       v.Country.TimeZone,
-		"from":            v.From,
-		"to":              v.To,
-		"opening_balance": st.OpeningBalance.StringFixed(2),
-		"closing_balance": st.ClosingBalance.StringFixed(2),
-		"balance":         st.Balance.StringFixed(2),
-		"totals":          totals,
-		"entries":         entries,
-	}
-}
-
 // csvHeader is the statement CSV's one header. Opening balance, closing
 // balance and the totals are rows of their own, told apart by "kind", so
 // the file is one table a spreadsheet imports as is.

@@ -1,0 +1,178 @@
+package wire_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata" // the fixture's zone, whatever the machine has
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/wire"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// fixture is one country's worth of domain values, with a time zone ahead
+// of UTC so local and UTC renderings differ.
+type fixture struct {
+	ng       atsgate.Country
+	own, dft atsgate.Employer // with its own price and commitment; on the country's
+	t0       time.Time        // 2026-06-30 23:30:00 UTC, 00:30 on 1 July in Lagos
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	lagos, err := time.LoadLocation("Africa/Lagos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng := atsgate.Country{ID: 2, Code: "ng", Name: "Nigeria", Hosts: []string{"ng.localhost"}, Currency: "NGN",
+		TimeZone: "Africa/Lagos", Price: decimal.NewFromInt(5000), PublicURL: "http://ng.localhost:8080", Location: lagos}
+	return fixture{
+		ng: ng,
+		own: atsgate.Employer{ID: 7, CountryID: 2, Name: "Lagos Ltd", Code: "LAGOSLTD", Active: true,
+			Price:           decimal.NewNullDecimal(decimal.RequireFromString("4500.5")),
+			MinMonthlySpend: decimal.NewNullDecimal(decimal.NewFromInt(20000)), CommitmentStart: "2026-06"},
+		dft: atsgate.Employer{ID: 8, CountryID: 2, Name: "Small Co", Code: "SMALLCO", Active: true, AutoPublish: true},
+		t0:  time.Date(2026, 6, 30, 23, 30, 0, 0, time.UTC),
+	}
+}
+
+// TestShapes pins every shape's field names and formats in golden files,
+// which are also what the OpenAPI document will be checked against.
+func TestShapes(t *testing.T) {
+	f := newFixture(t)
+	charge := atsgate.LedgerEntry{ID: 31, EmployerID: 7, Kind: atsgate.EntryJobCharge, Amount: decimal.NewFromInt(-4500).Sub(decimal.RequireFromString("0.5")),
+		BalanceAfter: decimal.RequireFromString("45499.5"), JobID: 12, Actor: "api:mjm_ng_AbCd", Note: "job L-1", CreatedAt: f.t0}
+	minimum := atsgate.LedgerEntry{ID: 40, EmployerID: 7, Kind: atsgate.EntryMinimumSpend, Amount: decimal.NewFromInt(-15499),
+		BalanceAfter: decimal.RequireFromString("30000.5"), Period: "2026-06", Actor: "reconcile", CreatedAt: f.t0.Add(time.Hour)}
+	job := atsgate.Job{ID: 12, EmployerID: 7, CountryID: 2, ExternalID: "L-1", Dialect: atsgate.DialectATS,
+		State: atsgate.StatePublished, Title: "Cashier", Description: "<p>Till <b>work</b></p>", Deadline: "2026-08-01",
+		ApplyURL: "https://example.com/apply", AmountCharged: decimal.RequireFromString("4500.5"),
+		ReceivedAt: f.t0, PublishedAt: f.t0.Add(2 * time.Hour), PublicLink: "http://ng.localhost:8080/jobs/12-cashier"}
+	pending := job
+	pending.ID, pending.ExternalID, pending.State, pending.PublishedAt, pending.PublicLink = 13, "L-2", atsgate.StatePending, time.Time{}, ""
+	upper := strings.ToUpper
+	key := atsgate.APIKey{ID: 3, EmployerID: 7, Prefix: "mjm_ng_AbCd", CreatedAt: f.t0}
+	revoked := atsgate.APIKey{ID: 2, EmployerID: 7, Prefix: "mjm_ng_ZyXw", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0}
+	lineFrom := time.Date(2026, 6, 1, 0, 0, 0, 0, f.ng.Location)
+
+	for _, tt := range []struct {
+		name string
+		v    any
+	}{
+		{"country", wire.CountryList{Countries: wire.NewCountries([]atsgate.Country{f.ng})}},
+		{"employers", wire.EmployerList{Employers: []wire.Employer{
+			wire.NewEmployer(&f.own, &f.ng, atsgate.Money{Amount: decimal.RequireFromString("45499.5"), Currency: "NGN"}),
+			wire.NewEmployer(&f.dft, &f.ng, atsgate.Money{}),
+		}, NextAfter: 8}},
+		{"employer_detail", wire.EmployerDetail{
+			Employer: wire.NewEmployer(&f.dft, &f.ng, atsgate.Money{Currency: "NGN"}),
+			Keys:     wire.NewAPIKeys([]atsgate.APIKey{key, revoked})}},
+		{"issued_key", wire.NewIssuedKey("mjm_ng_AbCdSECRET", &key)},
+		{"key_disabled", wire.KeyDisabled{EmployerID: 7, Disabled: true}},
+		{"entry", wire.EntryResponse{Entry: wire.NewLedgerEntry(&charge, &f.ng)}},
+		{"statement", wire.NewStatement(&atsgate.Statement{EmployerID: 7, Currency: "NGN",
+			OpeningBalance: decimal.NewFromInt(50000), ClosingBalance: decimal.RequireFromString("30000.5"),
+			Balance: decimal.RequireFromString("30000.5"), Entries: []atsgate.LedgerEntry{charge, minimum},
+			Totals: map[atsgate.EntryKind]decimal.Decimal{atsgate.EntryJobCharge: charge.Amount, atsgate.EntryMinimumSpend: minimum.Amount}},
+			&f.own, &f.ng, "2026-06-01", "")},
+		{"jobs", wire.JobList{Jobs: []wire.Job{wire.NewJob(&pending, &f.ng, upper)}, NextAfter: 13}},
+		{"job_detail", wire.JobDetail{Job: wire.NewJob(&job, &f.ng, upper), Events: wire.NewJobEvents([]atsgate.JobEvent{
+			{From: "", To: atsgate.StatePending, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0},
+			{From: atsgate.StatePending, To: atsgate.StatePublished, Actor: "admin:rita", CreatedAt: f.t0.Add(2 * time.Hour)},
+		}, &f.ng)}},
+		{"reconciliation", wire.NewReconciliation(&atsgate.Reconciliation{Month: "2026-06", At: f.t0.Add(time.Hour), Lines: []atsgate.ReconciliationLine{
+			{EmployerID: 7, EmployerName: "Lagos Ltd", EmployerCode: "LAGOSLTD", CountryID: 2, CountryCode: "ng", TimeZone: "Africa/Lagos",
+				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
+				Spend: decimal.RequireFromString("4500.5"), Shortfall: decimal.RequireFromString("15499.5"),
+				Status: atsgate.ReconcileDebited, EntryID: 40, Debited: decimal.RequireFromString("15499.5")},
+		}})},
+		{"ledger_check", wire.NewLedgerCheck([]atsgate.Breach{{Rule: atsgate.RuleOneRefund, EmployerID: 7, JobID: 12, Message: "job 12 was refunded twice"}})},
+		{"logs", wire.LogList{Logs: wire.NewLogEntries([]atsgate.LogEntry{
+			{ID: 90, Time: f.t0, CountryID: 2, EmployerID: 7, KeyPrefix: "mjm_ng_AbCd", Dialect: atsgate.DialectATS, Operation: "create",
+				ExternalID: "L-1", Status: 201, Duration: 1500 * time.Microsecond, ClientIP: "10.0.0.1", RequestID: "r-1",
+				Method: "POST", Path: "/api/ats/jobs", RequestBody: `{"external_id":"L-1"}`, ResponseBody: `{"state":"published"}`},
+			{ID: 89, Time: f.t0.Add(-time.Minute), Dialect: atsgate.DialectATS, Operation: "create", Status: 401,
+				ErrorCode: "unauthorized", Method: "POST", Path: "/api/ats/jobs"},
+		}), NextBefore: 89}},
+		{"admin_tokens", wire.NewAdminTokens([]atsgate.AdminToken{
+			{ID: 2, Name: "rita", Role: atsgate.RoleReviewer, Prefix: "atsadm_Q3xd", CreatedAt: f.t0},
+			{ID: 1, Name: "olu", Role: atsgate.RoleOperator, Prefix: "atsadm_Zz01", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0},
+		})},
+		{"issued_admin_token", wire.NewIssuedAdminToken("atsadm_Q3xdSECRET", &atsgate.AdminToken{ID: 2, Name: "rita", Role: atsgate.RoleReviewer, Prefix: "atsadm_Q3xd", CreatedAt: f.t0})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := json.MarshalIndent(tt.v, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".json", append(got, '\n'))
+		})
+	}
+}
+
+// TestEmployerPrice: price is what a job costs, price_override whether the
+// employer's own price or the country's is the one charged.
+func TestEmployerPrice(t *testing.T) {
+	f := newFixture(t)
+	own := wire.NewEmployer(&f.own, &f.ng, atsgate.Money{})
+	if own.Price != "4500.50" || own.PriceOverride == nil || *own.PriceOverride != "4500.50" {
+		t.Errorf("own price: price %q, override %v; want 4500.50 and 4500.50", own.Price, own.PriceOverride)
+	}
+	dft := wire.NewEmployer(&f.dft, &f.ng, atsgate.Money{})
+	if dft.Price != "5000.00" || dft.PriceOverride != nil || dft.Currency != "NGN" {
+		t.Errorf("country price: price %q, override %v, currency %q; want 5000.00, nil, NGN", dft.Price, dft.PriceOverride, dft.Currency)
+	}
+	b, err := json.Marshal(dft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"price_override":null`)) || bytes.Contains(b, []byte("min_monthly_spend")) {
+		t.Errorf("employer on the country price = %s; want price_override null and no min_monthly_spend", b)
+	}
+}
+
+// TestTimes: ledger, job and event times are local to the country; system
+// instants are UTC; a time that has not happened is "".
+func TestTimes(t *testing.T) {
+	f := newFixture(t)
+	le := wire.NewLedgerEntry(&atsgate.LedgerEntry{CreatedAt: f.t0}, &f.ng)
+	if le.Time != "2026-07-01 00:30:00" {
+		t.Errorf("entry time = %q, want Lagos local 2026-07-01 00:30:00", le.Time)
+	}
+	j := wire.NewJob(&atsgate.Job{ReceivedAt: f.t0}, &f.ng, func(s string) string { return s })
+	if j.ReceivedDate != "2026-07-01 00:30:00" || j.PublishedDate != "" {
+		t.Errorf("job dates = %q, %q; want Lagos local and \"\"", j.ReceivedDate, j.PublishedDate)
+	}
+	k := wire.NewAPIKeys([]atsgate.APIKey{{CreatedAt: f.t0.In(f.ng.Location)}})[0]
+	if k.CreatedAt != "2026-06-30T23:30:00Z" || k.RevokedAt != "" {
+		t.Errorf("key times = %q, %q; want UTC RFC 3339 and \"\"", k.CreatedAt, k.RevokedAt)
+	}
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
