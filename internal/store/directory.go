@@ -99,16 +99,6 @@ var (
 	employerCode  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_]{0,31}$`)
 )
 
-// NormalizeHost lower-cases a host and strips its port, as requests and
-// stored hosts are compared.
-func NormalizeHost(h string) string {
-	h = strings.ToLower(strings.TrimSpace(h))
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		h = h[:i]
-	}
-	return strings.TrimSuffix(h, ".")
-}
-
 // CreateCountry adds a country with its hosts. ECONFLICT when the code or a
 // host is taken, EINVALID for malformed values.
 func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.Country, error) {
@@ -138,7 +128,7 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 		fields["host"] = "at least one host is required"
 	}
 	for i, h := range c.Hosts {
-		c.Hosts[i] = NormalizeHost(h)
+		c.Hosts[i] = atsgate.NormalizeHost(h)
 		if !hostRE.MatchString(c.Hosts[i]) {
 			fields["host"] = fmt.Sprintf("%q is not a host name", h)
 		}
@@ -219,7 +209,7 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 
 // CountryByHost implements atsgate.Directory.
 func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Country, error) {
-	host = NormalizeHost(host)
+	host = atsgate.NormalizeHost(host)
 	if e, ok := s.hosts.Load(host); ok && time.Since(e.(hostEntry).at) < hostCacheTTL {
 		c := e.(hostEntry).country // a copy: callers may not share it
 		return &c, nil
