@@ -117,12 +117,8 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		fields["timezone"] = "must be an IANA time zone such as Africa/Accra"
 	}
-	if c.Price.IsNegative() {
-		fields["price"] = "must not be negative"
-	} else if !c.Price.Equal(c.Price.Truncate(atsgate.MoneyScale)) {
-		fields["price"] = "must have at most two decimals" // refused, not rounded (atsgate.MoneyScale)
-	} else if c.Price.GreaterThan(decimal.New(1, 15)) {
-		fields["price"] = "is too large" // the limit of atsgate.ParseAmount; int64 minor units must not wrap
+	if msg := atsgate.CheckPrice(c.Price); msg != "" {
+		fields["price"] = msg
 	}
 	if len(c.Hosts) == 0 {
 		fields["host"] = "at least one host is required"

@@ -272,9 +272,10 @@ RETURNING balance_minor, updated_at`, price, now, now, employerID, price).Scan(&
 	return balance, now, false, err
 }
 
-// maxBalanceMinor bounds a wallet (10^15 currency units either way), far
-// inside int64, whose overflow SQLite would silently turn into a float.
-const maxBalanceMinor = 100_000_000_000_000_000
+// maxBalanceMinor is atsgate.MaxAmount in minor units: the bound of a
+// wallet either way, far inside int64, whose overflow SQLite would
+// silently turn into a float.
+const maxBalanceMinor = atsgate.MaxAmount * 100 // 10^atsgate.MoneyScale
 
 // credit adds a signed amount to the wallet and returns the balance after
 // and the time to stamp the ledger entry with (see walletClock). The bound

@@ -65,13 +65,10 @@ func (s *Store) Adjust(ctx context.Context, employerID int64, amount decimal.Dec
 }
 
 func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKind, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error) {
-	if !amount.Equal(amount.Truncate(atsgate.MoneyScale)) {
-		return nil, atsgate.Invalid(map[string]string{"amount": "must have at most two decimals"})
-	}
-	// The limit of atsgate.ParseAmount; beyond int64 minor units toMinor
-	// would wrap, turning a top-up into a debit.
-	if amount.Abs().GreaterThan(decimal.New(1, 15)) {
-		return nil, atsgate.Invalid(map[string]string{"amount": "is too large"})
+	// Callers may build amounts without ParseAmount; beyond the bound
+	// toMinor would wrap, turning a top-up into a debit.
+	if msg := atsgate.CheckAmount(amount); msg != "" {
+		return nil, atsgate.Invalid(map[string]string{"amount": msg})
 	}
 	now := s.now().UTC()
 	row := ledgerRow{EmployerID: employerID, Kind: string(kind), AmountMinor: toMinor(amount),
