@@ -310,8 +310,8 @@ func (s *Store) UpdateJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		if err := s.forUpdate(tx).Where("employer_id = ? AND external_id = ?", p.Employer.ID, in.ExternalID).Take(&row).Error; err != nil {
 			return err
 		}
-		if !atsgate.JobState(row.State).Open() {
-			return atsgate.Errorf(atsgate.ECONFLICT, "the job is %s and can no longer be updated", row.State)
+		if err := atsgate.JobState(row.State).CheckUpdate(); err != nil {
+			return err
 		}
 		row.apply(&in)
 		row.UpdatedAt = now
@@ -334,7 +334,7 @@ func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID s
 		if err := s.forUpdate(tx).Where("employer_id = ? AND external_id = ?", p.Employer.ID, externalID).Take(&row).Error; err != nil {
 			return err
 		}
-		if !atsgate.JobState(row.State).Open() {
+		if !atsgate.JobState(row.State).CanTransition(atsgate.StateClosed) {
 			return nil // already ended: closing again changes nothing
 		}
 		return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now})
@@ -346,8 +346,13 @@ func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID s
 }
 
 // transition moves a locked job to a new state and records the event.
+// Callers decide with the domain's rules first; the check here keeps any
+// path that did not from writing a move the lifecycle does not have.
 func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor, reason string, now time.Time, extra map[string]any) error {
 	from := row.State
+	if !atsgate.JobState(from).CanTransition(to) {
+		return atsgate.Internal(fmt.Errorf("job %d: %s to %s is not a transition of the job lifecycle", row.ID, from, to))
+	}
 	cols := map[string]any{"state": string(to), "updated_at": now}
 	for k, v := range extra {
 		cols[k] = v
