@@ -141,32 +141,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// PublicPath is where a published job lives on its country site:
-// "/jobs/<id>-<slug of the title>".
-func PublicPath(id int64, title string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(title) {
-		switch {
-		case (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-		default:
-			dash = true
-		}
-		if b.Len() >= 60 {
-			break
-		}
-	}
-	if b.Len() == 0 {
-		return fmt.Sprintf("/jobs/%d", id)
-	}
-	return fmt.Sprintf("/jobs/%d-%s", id, b.String())
-}
-
 // CreateJob implements atsgate.Jobs. The insert, the wallet debit, the
 // ledger entry and the event are one transaction; the debit is a single
 // conditional UPDATE, and a concurrent duplicate is stopped by the unique
@@ -209,7 +183,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		// wallet row until commit, and every create of that employer
 		// queues on it, so the less that follows it the better.
 		if row.State == string(atsgate.StatePublished) {
-			row.PublicPath = PublicPath(row.ID, row.Title)
+			row.PublicPath = atsgate.PublicPath(row.ID, row.Title)
 			if err := tx.Model(&row).Update("public_path", row.PublicPath).Error; err != nil {
 				return err
 			}

@@ -47,7 +47,7 @@ func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgat
 			return err
 		}
 		return s.transition(tx, &row, atsgate.StatePublished, actor, "", now,
-			map[string]any{"published_at": now, "public_path": PublicPath(row.ID, row.Title)})
+			map[string]any{"published_at": now, "public_path": atsgate.PublicPath(row.ID, row.Title)})
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", jobID))
