@@ -92,54 +92,15 @@ func employerFromRow(r *employerRow) *atsgate.Employer {
 	return e
 }
 
-var (
-	countryCodeRE = regexp.MustCompile(`^[a-z]{2}$`)
-	currencyRE    = regexp.MustCompile(`^[A-Z]{3}$`)
-	hostRE        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
-	employerCode  = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_]{0,31}$`)
-)
+var employerCode = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_]{0,31}$`)
 
 // CreateCountry adds a country with its hosts. ECONFLICT when the code or a
-// host is taken, EINVALID for malformed values.
+// host is taken, EINVALID for what atsgate.Country.Validate refuses.
 func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.Country, error) {
-	fields := map[string]string{}
-	c.Code = strings.ToLower(strings.TrimSpace(c.Code))
-	c.Currency = strings.ToUpper(strings.TrimSpace(c.Currency))
-	if !countryCodeRE.MatchString(c.Code) {
-		fields["code"] = "must be two letters"
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
-	if strings.TrimSpace(c.Name) == "" {
-		fields["name"] = "is required"
-	}
-	if !currencyRE.MatchString(c.Currency) {
-		fields["currency"] = "must be a three-letter ISO 4217 code"
-	}
-	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
-		fields["timezone"] = "must be an IANA time zone such as Africa/Accra"
-	}
-	if msg := atsgate.CheckPrice(c.Price); msg != "" {
-		fields["price"] = msg
-	}
-	if len(c.Hosts) == 0 {
-		fields["host"] = "at least one host is required"
-	}
-	for i, h := range c.Hosts {
-		c.Hosts[i] = atsgate.NormalizeHost(h)
-		if !hostRE.MatchString(c.Hosts[i]) {
-			fields["host"] = fmt.Sprintf("%q is not a host name", h)
-		}
-	}
-	c.PublicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
-	if c.PublicURL == "" && len(c.Hosts) > 0 {
-		c.PublicURL = "https://" + c.Hosts[0]
-	}
-	if !atsgate.IsWebURL(c.PublicURL) {
-		fields["public_url"] = "must be an absolute http or https URL"
-	}
-	if len(fields) > 0 {
-		return nil, atsgate.Invalid(fields)
-	}
-	row := countryRow{Code: c.Code, Name: strings.TrimSpace(c.Name), Currency: c.Currency, TimeZone: c.TimeZone,
+	row := countryRow{Code: c.Code, Name: c.Name, Currency: c.Currency, TimeZone: c.TimeZone,
 		PriceMinor: toMinor(c.Price), PublicURL: c.PublicURL, CreatedAt: s.now().UTC()}
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
@@ -184,7 +145,7 @@ func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
 func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country, error) {
 	var row countryRow
 	q := s.db.WithContext(ctx)
-	if countryCodeRE.MatchString(strings.ToLower(idOrCode)) {
+	if atsgate.IsCountryCode(strings.ToLower(idOrCode)) {
 		q = q.Where("code = ?", strings.ToLower(idOrCode))
 	} else if id, err := strconv.ParseInt(idOrCode, 10, 64); err == nil {
 		q = q.Where("id = ?", id)
