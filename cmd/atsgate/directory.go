@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
-	"github.com/atsgate/atsgate/internal/store"
 )
 
 // countryJSON is the --json form of a country.
@@ -119,7 +118,7 @@ func employerOut(emp *atsgate.Employer, c *atsgate.Country, balance atsgate.Mone
 
 func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	country := fs.String("country", "", "country code or ID")
-	var in store.EmployerInput
+	var in atsgate.EmployerInput
 	fs.StringVar(&in.Name, "name", "", "employer name")
 	fs.StringVar(&in.Code, "code", "", "short code used in ERP job IDs (default: from the name)")
 	fs.StringVar(&in.Price, "price", "", "per-job price override (default: the country's)")

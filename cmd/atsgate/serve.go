@@ -205,7 +205,7 @@ func seedDev(ctx context.Context, e *env, st *store.Store, addr net.Addr) error 
 			ng = c
 		}
 	}
-	emp, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: ng.ID, Name: "Demo Employer Ltd", Code: "DEMO"})
+	emp, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: ng.ID, Name: "Demo Employer Ltd", Code: "DEMO"})
 	if err != nil {
 		return err
 	}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -91,8 +89,6 @@ func employerFromRow(r *employerRow) *atsgate.Employer {
 	}
 	return e
 }
-
-var employerCode = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_]{0,31}$`)
 
 // CreateCountry adds a country with its hosts. ECONFLICT when the code or a
 // host is taken, EINVALID for what atsgate.Country.Validate refuses.
@@ -199,59 +195,27 @@ type hostEntry struct {
 	at      time.Time
 }
 
-// EmployerInput is what an operator gives to create an employer.
-type EmployerInput struct {
-	CountryID       int64
-	Name            string
-	Code            string // optional; derived from the name when empty
-	Price           string // optional decimal override
-	AutoPublish     bool
-	MinMonthlySpend string // optional decimal
-	CommitmentStart string // "2006-01", required with MinMonthlySpend
-}
+// EmployerInput is atsgate.EmployerInput under its old name.
+//
+// Deprecated: use atsgate.EmployerInput. The name stays until the tests of
+// internal/web, which still spell it so, move over.
+type EmployerInput = atsgate.EmployerInput
 
-// CreateEmployer adds an employer and its empty wallet. EINVALID, ECONFLICT
-// for a code already taken.
-func (s *Store) CreateEmployer(ctx context.Context, in EmployerInput) (*atsgate.Employer, error) {
-	fields := map[string]string{}
-	name := strings.TrimSpace(in.Name)
-	if name == "" {
-		fields["name"] = "is required"
+// CreateEmployer adds an employer and its empty wallet. EINVALID for what
+// atsgate.EmployerInput.Validate refuses, ENOTFOUND for an unknown
+// country, ECONFLICT for a chosen code already taken.
+func (s *Store) CreateEmployer(ctx context.Context, in atsgate.EmployerInput) (*atsgate.Employer, error) {
+	e, err := in.Validate()
+	if err != nil {
+		return nil, err
 	}
-	row := employerRow{CountryID: in.CountryID, Name: name, AutoPublish: in.AutoPublish, Active: true, CreatedAt: s.now().UTC()}
-	if in.Price != "" {
-		if p, err := atsgate.ParseAmount(in.Price); err != nil || p.IsNegative() {
-			fields["price"] = "must be a non-negative amount with at most two decimals"
-		} else {
-			row.PriceMinor = nullToMinor(decimal.NewNullDecimal(p))
-		}
+	row := employerRow{CountryID: e.CountryID, Name: e.Name, PriceMinor: nullToMinor(e.Price), AutoPublish: e.AutoPublish,
+		MinMonthlySpendMinor: nullToMinor(e.MinMonthlySpend), Active: e.Active, CreatedAt: s.now().UTC()}
+	if e.CommitmentStart != "" {
+		row.CommitmentStart = &e.CommitmentStart
 	}
-	if in.MinMonthlySpend != "" {
-		if m, err := atsgate.ParseAmount(in.MinMonthlySpend); err != nil || m.IsNegative() {
-			fields["min_monthly_spend"] = "must be a non-negative amount with at most two decimals"
-		} else {
-			row.MinMonthlySpendMinor = nullToMinor(decimal.NewNullDecimal(m))
-		}
-		if _, err := time.Parse(atsgate.MonthLayout, in.CommitmentStart); err != nil {
-			fields["commitment_start"] = "must be a month such as 2026-10"
-		} else {
-			row.CommitmentStart = &in.CommitmentStart
-		}
-	} else if in.CommitmentStart != "" {
-		fields["min_monthly_spend"] = "is required with commitment_start"
-	}
-	code := strings.ToUpper(strings.TrimSpace(in.Code))
-	explicitCode := code != ""
-	if !explicitCode {
-		code = codeFromName(name)
-	}
-	if !employerCode.MatchString(code) {
-		fields["code"] = "must be 1–32 upper-case letters, digits or underscores"
-	}
-	if len(fields) > 0 {
-		return nil, atsgate.Invalid(fields)
-	}
-	country, err := s.Country(ctx, fmt.Sprint(in.CountryID))
+	code, explicitCode := e.Code, !in.DerivedCode()
+	country, err := s.Country(ctx, fmt.Sprint(e.CountryID))
 	if err != nil {
 		return nil, err
 	}
@@ -283,22 +247,8 @@ func (s *Store) CreateEmployer(ctx context.Context, in EmployerInput) (*atsgate.
 	return employerFromRow(&row), nil
 }
 
-func codeFromName(name string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(name) {
-		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		}
-		if b.Len() == 10 {
-			break
-		}
-	}
-	if b.Len() == 0 {
-		return "EMP"
-	}
-	return b.String()
-}
-
+// uniqueCode is base when it is free, else base_2, base_3, … whichever
+// comes first that is not taken.
 func uniqueCode(base string, taken []string) string {
 	set := map[string]bool{}
 	for _, t := range taken {

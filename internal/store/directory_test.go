@@ -178,7 +178,7 @@ func TestEmployers(t *testing.T) {
 		t.Run("derived codes are unique", func(t *testing.T) {
 			var got []string
 			for _, name := range []string{"Acme Ltd.", "acme ltd", "ACME-LTD", "Ωμέγα", "A Very Long Company Name Indeed"} {
-				e, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: gh.ID, Name: name})
+				e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: gh.ID, Name: name})
 				if err != nil {
 					t.Fatalf("CreateEmployer(%q): %v", name, err)
 				}
@@ -191,14 +191,14 @@ func TestEmployers(t *testing.T) {
 		})
 
 		t.Run("explicit code", func(t *testing.T) {
-			e, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: gh.ID, Name: "Beta", Code: "beta_1"})
+			e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: gh.ID, Name: "Beta", Code: "beta_1"})
 			if err != nil {
 				t.Fatalf("CreateEmployer: %v", err)
 			}
 			if e.Code != "BETA_1" {
 				t.Errorf("Code = %q, want BETA_1", e.Code)
 			}
-			_, err = st.CreateEmployer(ctx, store.EmployerInput{CountryID: ke.ID, Name: "Other", Code: "BETA_1"})
+			_, err = st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: ke.ID, Name: "Other", Code: "BETA_1"})
 			wantCode(t, err, atsgate.ECONFLICT)
 		})
 
@@ -216,7 +216,7 @@ func TestEmployers(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					e, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: tt.country.ID, Name: tt.name, Price: tt.price})
+					e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: tt.country.ID, Name: tt.name, Price: tt.price})
 					if err != nil {
 						t.Fatalf("CreateEmployer: %v", err)
 					}
@@ -235,7 +235,7 @@ func TestEmployers(t *testing.T) {
 		})
 
 		t.Run("minimum spend", func(t *testing.T) {
-			e, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: gh.ID, Name: "Committed",
+			e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: gh.ID, Name: "Committed",
 				MinMonthlySpend: "500", CommitmentStart: "2026-10", AutoPublish: true})
 			if err != nil {
 				t.Fatalf("CreateEmployer: %v", err)
@@ -253,24 +253,24 @@ func TestEmployers(t *testing.T) {
 		t.Run("refused", func(t *testing.T) {
 			tests := []struct {
 				name       string
-				in         store.EmployerInput
+				in         atsgate.EmployerInput
 				code       string
 				wantFields []string
 			}{
-				{"no name", store.EmployerInput{CountryID: gh.ID}, atsgate.EINVALID, []string{"name"}},
-				{"min spend without commitment start", store.EmployerInput{CountryID: gh.ID, Name: "X", MinMonthlySpend: "500"},
+				{"no name", atsgate.EmployerInput{CountryID: gh.ID}, atsgate.EINVALID, []string{"name"}},
+				{"min spend without commitment start", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", MinMonthlySpend: "500"},
 					atsgate.EINVALID, []string{"commitment_start"}},
-				{"bad commitment start", store.EmployerInput{CountryID: gh.ID, Name: "X", MinMonthlySpend: "500", CommitmentStart: "2026-13"},
+				{"bad commitment start", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", MinMonthlySpend: "500", CommitmentStart: "2026-13"},
 					atsgate.EINVALID, []string{"commitment_start"}},
-				{"commitment start without min spend", store.EmployerInput{CountryID: gh.ID, Name: "X", CommitmentStart: "2026-10"},
+				{"commitment start without min spend", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", CommitmentStart: "2026-10"},
 					atsgate.EINVALID, []string{"min_monthly_spend"}},
-				{"negative min spend", store.EmployerInput{CountryID: gh.ID, Name: "X", MinMonthlySpend: "-1", CommitmentStart: "2026-10"},
+				{"negative min spend", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", MinMonthlySpend: "-1", CommitmentStart: "2026-10"},
 					atsgate.EINVALID, []string{"min_monthly_spend"}},
-				{"bad price", store.EmployerInput{CountryID: gh.ID, Name: "X", Price: "ten"}, atsgate.EINVALID, []string{"price"}},
-				{"negative price", store.EmployerInput{CountryID: gh.ID, Name: "X", Price: "-1"}, atsgate.EINVALID, []string{"price"}},
-				{"sub-minor price", store.EmployerInput{CountryID: gh.ID, Name: "X", Price: "1.001"}, atsgate.EINVALID, []string{"price"}},
-				{"bad code", store.EmployerInput{CountryID: gh.ID, Name: "X", Code: "A-B"}, atsgate.EINVALID, []string{"code"}},
-				{"unknown country", store.EmployerInput{CountryID: 999999, Name: "X"}, atsgate.ENOTFOUND, nil},
+				{"bad price", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", Price: "ten"}, atsgate.EINVALID, []string{"price"}},
+				{"negative price", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", Price: "-1"}, atsgate.EINVALID, []string{"price"}},
+				{"sub-minor price", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", Price: "1.001"}, atsgate.EINVALID, []string{"price"}},
+				{"bad code", atsgate.EmployerInput{CountryID: gh.ID, Name: "X", Code: "A-B"}, atsgate.EINVALID, []string{"code"}},
+				{"unknown country", atsgate.EmployerInput{CountryID: 999999, Name: "X"}, atsgate.ENOTFOUND, nil},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -328,7 +328,7 @@ func TestKeys(t *testing.T) {
 		st := openStore(t, d)
 		gh := mustCountry(t, st, "gh", "")
 		newEmp := func(t *testing.T) *atsgate.Employer {
-			e, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: gh.ID, Name: "Keys"})
+			e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: gh.ID, Name: "Keys"})
 			if err != nil {
 				t.Fatalf("CreateEmployer: %v", err)
 			}
