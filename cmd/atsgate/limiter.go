@@ -44,8 +44,9 @@ func newLimiter(cfg settings.Config, log *slog.Logger) (*limiter, error) {
 	return l, nil
 }
 
-// web adapts the limiter to the HTTP layer's interface, which cannot
-// name package ratelimit (adapters do not import each other).
+// web adapts the limiter, an atsgate.RateLimiter, to the HTTP layer's own
+// copy of that interface, field for field. The adapter goes once
+// internal/web takes atsgate.RateLimiter itself.
 func (l *limiter) web() web.RateLimiter {
 	return web.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (web.RateDecision, error) {
 		d, err := l.Allow(ctx, key, limit, window)
