@@ -1,5 +1,6 @@
 // Package migrations embeds the SQL schema migrations, one directory per
-// database dialect, numbered and applied in order by goose.
+// database dialect, numbered, and applies them in order (Up, through
+// goose).
 package migrations
 
 import "embed"
