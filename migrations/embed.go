@@ -1,5 +1,7 @@
 // Package migrations embeds the SQL schema migrations, one directory per
-// database dialect, numbered and applied in order by goose.
+// database dialect, numbered, and applies them in order (Up, through
+// goose). The two trees describe one schema and are kept in step by hand;
+// a test checks they define the same tables and columns.
 package migrations
 
 import "embed"

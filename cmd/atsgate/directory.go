@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
-	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/wire"
 )
 
@@ -69,7 +68,7 @@ func cmdCountryList(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 
 func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	country := fs.String("country", "", "country code or ID")
-	var in store.EmployerInput
+	var in atsgate.EmployerInput
 	fs.StringVar(&in.Name, "name", "", "employer name")
 	fs.StringVar(&in.Code, "code", "", "short code used in ERP job IDs (default: from the name)")
 	fs.StringVar(&in.Price, "price", "", "per-job price override (default: the country's)")

@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/ratelimit"
 	"github.com/atsgate/atsgate/internal/settings"
 )
@@ -42,16 +41,6 @@ func newLimiter(cfg settings.Config, log *slog.Logger) (*limiter, error) {
 	}
 	l.Fallback = ratelimit.NewFallback(primary, ratelimit.NewLocal(nil), log)
 	return l, nil
-}
-
-// web adapts the limiter to the HTTP layer's interface, which cannot
-// name package ratelimit (adapters do not import each other).
-func (l *limiter) web() atsgate.RateLimiter {
-	return atsgate.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
-		d, err := l.Allow(ctx, key, limit, window)
-		return atsgate.RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining,
-			Reset: d.Reset, RetryAfter: d.RetryAfter}, err
-	})
 }
 
 // reportMode keeps the limiter-mode gauge current (set is

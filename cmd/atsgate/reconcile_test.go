@@ -135,7 +135,7 @@ func TestScheduleCatchesUp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			emp, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: ke.ID, Name: "Acme", AutoPublish: true,
+			emp, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: ke.ID, Name: "Acme", AutoPublish: true,
 				MinMonthlySpend: "500", CommitmentStart: "2026-09"})
 			if err != nil {
 				t.Fatal(err)

@@ -78,12 +78,10 @@ func expireJobs(ctx context.Context, st *store.Store, log *slog.Logger) {
 	}
 }
 
-// reconcileMonths reconciles the previous and the current UTC month.
+// reconcileMonths reconciles the months atsgate.DueMonths names: the
+// previous and the current UTC month.
 func reconcileMonths(ctx context.Context, st *store.Store, log *slog.Logger) {
-	now := st.Now().UTC()
-	this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for _, m := range []time.Time{this.AddDate(0, -1, 0), this} {
-		month := m.Format(atsgate.MonthLayout)
+	for _, month := range atsgate.DueMonths(st.Now()) {
 		r, err := st.Reconcile(ctx, month, 0, "system")
 		if err != nil {
 			if ctx.Err() == nil {

@@ -90,7 +90,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		Metrics:        obs.metrics,
 		PingDatabase:   st.Ping,
 
-		Limiter:          lim.web(),
+		Limiter:          lim,
 		RateLimit:        cfg.RateLimit,
 		AuthFailureLimit: cfg.AuthFailureLimit,
 		LimiterMode:      lim.Mode,
@@ -206,7 +206,7 @@ func seedDev(ctx context.Context, e *env, st *store.Store, addr net.Addr) error 
 			ng = c
 		}
 	}
-	emp, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: ng.ID, Name: "Demo Employer Ltd", Code: "DEMO"})
+	emp, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: ng.ID, Name: "Demo Employer Ltd", Code: "DEMO"})
 	if err != nil {
 		return err
 	}

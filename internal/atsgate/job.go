@@ -32,6 +32,64 @@ func (s JobState) Valid() bool {
 // published jobs accept updates.
 func (s JobState) Open() bool { return s == StatePending || s == StatePublished }
 
+// jobTransitions is the one table of the job lifecycle: the states a job
+// may move to from each state. Creation ("" to pending_review, or to
+// published for an employer that auto-publishes) is not a transition.
+// Disapproved, closed and expired jobs are final: a refund or an ended
+// posting is never undone.
+var jobTransitions = map[JobState][]JobState{
+	StatePending:   {StatePublished, StateDisapproved, StateClosed},
+	StatePublished: {StateClosed, StateExpired},
+}
+
+// CanTransition reports whether a job in state s may move to state to.
+func (s JobState) CanTransition(to JobState) bool {
+	for _, t := range jobTransitions[s] {
+		if t == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Approve decides what approving job id in state s does: true when the
+// job moves to published; false, with no error, when it is published
+// already, so a reviewer's second click changes nothing; ECONFLICT for
+// any state that cannot become published.
+func (s JobState) Approve(id int64) (move bool, err error) {
+	return s.moderate(id, StatePublished, "approved")
+}
+
+// Disapprove decides what disapproving job id in state s does: true when
+// the job moves to disapproved; false, with no error, when it is
+// disapproved already, so it is refunded once however often reviewers
+// click; ECONFLICT for any state that cannot become disapproved.
+func (s JobState) Disapprove(id int64) (move bool, err error) {
+	return s.moderate(id, StateDisapproved, "disapproved")
+}
+
+func (s JobState) moderate(id int64, to JobState, verb string) (bool, error) {
+	switch {
+	case s == to:
+		return false, nil
+	case s.CanTransition(to):
+		return true, nil
+	}
+	// Only pending_review leads to published or disapproved (see
+	// jobTransitions), hence "a pending job".
+	return false, Errorf(ECONFLICT, "job %d is %s; only a pending job can be %s", id, s, verb)
+}
+
+// CheckUpdate returns nil when a job in state s accepts updates, and the
+// ECONFLICT an integrator gets otherwise: an ended job keeps the content it
+// ended with.
+func (s JobState) CheckUpdate() error {
+	if !s.Open() {
+		return Errorf(ECONFLICT, "the job is %s and can no longer be updated", s)
+	}
+	return nil
+}
+
 // Job is a posting as stored.
 type Job struct {
 	ID          int64

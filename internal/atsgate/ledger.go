@@ -53,19 +53,58 @@ type Statement struct {
 // the board serves has two; amounts with more are refused, not rounded.
 const MoneyScale = 2
 
-// ParseAmount reads a decimal amount such as "500" or "12.50".
+// MaxAmount bounds, in whole currency units, every amount either way and
+// every wallet balance: 10^15. In the store's integer minor units that is
+// 10^17, far inside int64, so no sum of two bounded values wraps (which
+// would turn a top-up into a debit) and SQLite never silently falls back to
+// a float.
+const MaxAmount = 1_000_000_000_000_000
+
+var maxAmount = decimal.NewFromInt(MaxAmount)
+
+// hasMoneyScale reports whether d has at most MoneyScale decimal places.
+func hasMoneyScale(d decimal.Decimal) bool { return d.Equal(d.Truncate(MoneyScale)) }
+
+// withinMaxAmount reports whether |d| <= MaxAmount.
+func withinMaxAmount(d decimal.Decimal) bool { return !d.Abs().GreaterThan(maxAmount) }
+
+// ParseAmount reads a decimal amount such as "500" or "12.50", refusing
+// what CheckAmount refuses.
 func ParseAmount(s string) (decimal.Decimal, error) {
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("%q is not a decimal amount", s)
 	}
-	if !d.Equal(d.Truncate(MoneyScale)) {
+	if !hasMoneyScale(d) {
 		return decimal.Zero, fmt.Errorf("%q has more than %d decimal places", s, MoneyScale)
 	}
-	if d.Abs().GreaterThan(decimal.New(1, 15)) {
+	if !withinMaxAmount(d) {
 		return decimal.Zero, fmt.Errorf("%q is too large", s)
 	}
 	return d, nil
+}
+
+// CheckAmount says what is wrong with an amount that did not come through
+// ParseAmount, as a field message, or "" when it is acceptable: at most
+// MoneyScale decimal places and at most MaxAmount either way. Whatever
+// reaches the ledger passes it, however it was built.
+func CheckAmount(d decimal.Decimal) string {
+	switch {
+	case !hasMoneyScale(d):
+		return "must have at most two decimals" // refused, not rounded
+	case !withinMaxAmount(d):
+		return "is too large"
+	}
+	return ""
+}
+
+// CheckPrice is CheckAmount for the price of a job, which also must not be
+// negative: a job never pays the employer.
+func CheckPrice(d decimal.Decimal) string {
+	if d.IsNegative() {
+		return "must not be negative"
+	}
+	return CheckAmount(d)
 }
 
 // Money is an amount in a currency, for display.

@@ -98,6 +98,18 @@ func ParseMonth(month string, loc *time.Location) (from, to time.Time, err error
 	return from, from.AddDate(0, 1, 0), nil
 }
 
+// DueMonths lists the months ("2006-01") a scheduled reconciliation run at
+// now asks for: the previous and the current UTC month. Reconcile skips an
+// employer whose month has not ended in its country, so asking early is
+// harmless, and these two months cover every time zone: a country ahead of
+// UTC ends its month while UTC is still in it, one behind UTC ends it after
+// UTC has moved on.
+func DueMonths(now time.Time) []string {
+	now = now.UTC()
+	this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return []string{this.AddDate(0, -1, 0).Format(MonthLayout), this.Format(MonthLayout)}
+}
+
 // Ledger invariants VerifyLedger checks, as Breach.Rule values.
 const (
 	// RuleBalanceSum: the wallet balance equals the sum of its entries.

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
-	"github.com/pressly/goose/v3"
 
 	"github.com/atsgate/atsgate/migrations"
 )
@@ -150,7 +149,7 @@ func ensureTemplate(admin *sql.DB) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = migrate(ctx, db, "postgres")
+	err = migrations.Up(ctx, db, "postgres")
 	db.Close()
 	if err != nil {
 		return "", fmt.Errorf("migrate template: %w", err)
@@ -160,23 +159,6 @@ func ensureTemplate(admin *sql.DB) (string, error) {
 		return "", err
 	}
 	return name, nil
-}
-
-func migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	sub, err := fs.Sub(migrations.FS, dialect)
-	if err != nil {
-		return err
-	}
-	gd := goose.DialectPostgres
-	if dialect == "sqlite" {
-		gd = goose.DialectSQLite3
-	}
-	p, err := goose.NewProvider(gd, db, sub)
-	if err != nil {
-		return err
-	}
-	_, err = p.Up(ctx)
-	return err
 }
 
 func migrationsHash() string {

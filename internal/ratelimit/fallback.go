@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
 )
 
 // Modes reported by Fallback.Mode.
@@ -70,13 +72,13 @@ func NewFallback(primary *Redis, local *Local, logger *slog.Logger) *Fallback {
 	return &Fallback{primary: primary, local: local, logger: logger, probeEvery: defaultProbeEvery}
 }
 
-// Allow implements Limiter. It returns an error only for invalid
+// Allow implements atsgate.RateLimiter. It returns an error only for invalid
 // arguments, or when ctx has ended before Redis answered (the caller has
 // gone; that says nothing about Redis). A Redis failure is never
 // returned: the request is answered from Local instead.
-func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time.Duration) (Decision, error) {
+func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
 	if err := validate(limit, window); err != nil {
-		return Decision{}, err
+		return atsgate.RateDecision{}, err
 	}
 	if f.primary == nil || f.degraded.Load() {
 		return f.local.Allow(ctx, key, limit, window)
@@ -89,7 +91,7 @@ func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time
 		return d, nil
 	}
 	if ctx.Err() != nil {
-		return Decision{}, ctx.Err()
+		return atsgate.RateDecision{}, ctx.Err()
 	}
 	if errors.Is(err, redis.ErrPoolTimeout) {
 		// Every pooled connection was busy: this process is overloaded

@@ -5,6 +5,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
 )
 
 const (
@@ -70,14 +72,14 @@ func NewLocal(now func() time.Time) *Local {
 	return l
 }
 
-// Allow implements Limiter. The window is half-open, (now-window, now]:
+// Allow implements atsgate.RateLimiter. The window is half-open, (now-window, now]:
 // a request exactly one window older than now no longer counts, so at
 // most limit requests fall in any span of length window, and a client
 // sending exactly limit per window at even spacing is never refused.
 // It never fails except on invalid arguments; ctx is unused.
-func (l *Local) Allow(_ context.Context, key string, limit int, window time.Duration) (Decision, error) {
+func (l *Local) Allow(_ context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
 	if err := validate(limit, window); err != nil {
-		return Decision{}, err
+		return atsgate.RateDecision{}, err
 	}
 	w := int64(window)
 	t := int64(l.now().Sub(l.base))
@@ -102,7 +104,7 @@ func (l *Local) Allow(_ context.Context, key string, limit int, window time.Dura
 	}
 	lg.trim(t - w)
 
-	d := Decision{Limit: limit}
+	d := atsgate.RateDecision{Limit: limit}
 	if lg.n < limit {
 		lg.push(t, limit)
 		d.Allowed = true

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
 )
 
 // fakeClock is a settable clock for Local.
@@ -37,7 +39,7 @@ const (
 	specWindow = time.Minute
 )
 
-func mustAllow(t *testing.T, l Limiter, key string, limit int, window time.Duration) Decision {
+func mustAllow(t *testing.T, l atsgate.RateLimiter, key string, limit int, window time.Duration) atsgate.RateDecision {
 	t.Helper()
 	d, err := l.Allow(context.Background(), key, limit, window)
 	if err != nil {
@@ -51,20 +53,20 @@ func TestLocalBurst(t *testing.T) {
 	l := NewLocal(clk.Now)
 	for i := 0; i < specLimit; i++ {
 		d := mustAllow(t, l, "k", specLimit, specWindow)
-		want := Decision{Allowed: true, Limit: specLimit, Remaining: specLimit - 1 - i, Reset: specWindow}
+		want := atsgate.RateDecision{Allowed: true, Limit: specLimit, Remaining: specLimit - 1 - i, Reset: specWindow}
 		if d != want {
 			t.Fatalf("request %d: got %+v, want %+v", i+1, d, want)
 		}
 	}
 	d := mustAllow(t, l, "k", specLimit, specWindow)
-	want := Decision{Allowed: false, Limit: specLimit, Remaining: 0, Reset: specWindow, RetryAfter: specWindow}
+	want := atsgate.RateDecision{Allowed: false, Limit: specLimit, Remaining: 0, Reset: specWindow, RetryAfter: specWindow}
 	if d != want {
 		t.Fatalf("request 121: got %+v, want %+v", d, want)
 	}
 
 	clk.Advance(45 * time.Second)
 	d = mustAllow(t, l, "k", specLimit, specWindow)
-	want = Decision{Allowed: false, Limit: specLimit, Reset: 15 * time.Second, RetryAfter: 15 * time.Second}
+	want = atsgate.RateDecision{Allowed: false, Limit: specLimit, Reset: 15 * time.Second, RetryAfter: 15 * time.Second}
 	if d != want {
 		t.Fatalf("45s later: got %+v, want %+v", d, want)
 	}
@@ -360,7 +362,7 @@ func TestInvalidArguments(t *testing.T) {
 		{"sub-microsecond window", 1, time.Nanosecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, lim := range []Limiter{l, f} {
+			for _, lim := range []atsgate.RateLimiter{l, f} {
 				if _, err := lim.Allow(context.Background(), "k", tc.limit, tc.window); err == nil {
 					t.Errorf("%T: no error", lim)
 				}

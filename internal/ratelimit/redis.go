@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
 )
 
 // allowScript is the whole decision, run atomically inside Redis so that
@@ -75,28 +77,28 @@ func NewRedis(client *redis.Client, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix, id: hex.EncodeToString(b)}
 }
 
-// Allow implements Limiter. The window is half-open, (now-window, now],
-// on the Redis server's clock, and all durations in the Decision are
+// Allow implements atsgate.RateLimiter. The window is half-open, (now-window, now],
+// on the Redis server's clock, and all durations in the RateDecision are
 // measured on that clock, so instances with skewed clocks agree. Refused
 // requests are not counted: a client that keeps sending while refused is
 // let in again as soon as its old requests age out, rather than being
 // locked out for as long as it keeps trying. It returns an error when
 // Redis fails or ctx ends.
-func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Duration) (Decision, error) {
+func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
 	if err := validate(limit, window); err != nil {
-		return Decision{}, err
+		return atsgate.RateDecision{}, err
 	}
 	w := window.Microseconds()
 	member := r.id + strconv.FormatUint(r.seq.Add(1), 36)
 	res, err := allowScript.Run(ctx, r.client, []string{r.prefix + key}, limit, w, member).Int64Slice()
 	if err != nil {
-		return Decision{}, fmt.Errorf("ratelimit: redis allow: %w", err)
+		return atsgate.RateDecision{}, fmt.Errorf("ratelimit: redis allow: %w", err)
 	}
 	if len(res) != 5 {
-		return Decision{}, fmt.Errorf("ratelimit: redis allow: unexpected reply %v", res)
+		return atsgate.RateDecision{}, fmt.Errorf("ratelimit: redis allow: unexpected reply %v", res)
 	}
 	allowed, count, now, oldest, free := res[0] == 1, res[1], res[2], res[3], res[4]
-	d := Decision{Allowed: allowed, Limit: limit, Remaining: max(0, limit-int(count))}
+	d := atsgate.RateDecision{Allowed: allowed, Limit: limit, Remaining: max(0, limit-int(count))}
 	if count > 0 {
 		d.Reset = time.Duration(oldest+w-now) * time.Microsecond
 	}

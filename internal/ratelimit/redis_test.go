@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/dbtest"
 )
 
@@ -70,8 +71,8 @@ func TestRedisConcurrentAcrossProcesses(t *testing.T) {
 	}
 	var (
 		mu        sync.Mutex
-		allowed   []Decision
-		refused   []Decision
+		allowed   []atsgate.RateDecision
+		refused   []atsgate.RateDecision
 		wg        sync.WaitGroup
 		start     = make(chan struct{})
 		ctx       = context.Background()

@@ -10,7 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
-	"github.com/atsgate/atsgate/internal/store"
 )
 
 // result is what one concurrent call returned.
@@ -409,7 +408,7 @@ func TestConcurrentEmployersSameName(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				e, err := st.CreateEmployer(context.Background(), store.EmployerInput{CountryID: c.ID, Name: "Same Name Ltd"})
+				e, err := st.CreateEmployer(context.Background(), atsgate.EmployerInput{CountryID: c.ID, Name: "Same Name Ltd"})
 				if err != nil {
 					errs <- err
 					return

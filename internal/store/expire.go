@@ -52,7 +52,9 @@ func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// expire moves the jobs among ids that are still published to expired.
+// expire moves the jobs among ids that are still published to expired,
+// the one way into expired (atsgate's lifecycle table), in one conditional
+// statement rather than job by job through transition.
 func (s *Store) expire(ctx context.Context, ids []int64, now time.Time) (int, error) {
 	var done []int64
 	err := s.transact(ctx, func(tx *gorm.DB) error {

@@ -141,32 +141,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// PublicPath is where a published job lives on its country site:
-// "/jobs/<id>-<slug of the title>".
-func PublicPath(id int64, title string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(title) {
-		switch {
-		case (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-		default:
-			dash = true
-		}
-		if b.Len() >= 60 {
-			break
-		}
-	}
-	if b.Len() == 0 {
-		return fmt.Sprintf("/jobs/%d", id)
-	}
-	return fmt.Sprintf("/jobs/%d-%s", id, b.String())
-}
-
 // CreateJob implements atsgate.Jobs. The insert, the wallet debit, the
 // ledger entry and the event are one transaction; the debit is a single
 // conditional UPDATE, and a concurrent duplicate is stopped by the unique
@@ -209,7 +183,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		// wallet row until commit, and every create of that employer
 		// queues on it, so the less that follows it the better.
 		if row.State == string(atsgate.StatePublished) {
-			row.PublicPath = PublicPath(row.ID, row.Title)
+			row.PublicPath = atsgate.PublicPath(row.ID, row.Title)
 			if err := tx.Model(&row).Update("public_path", row.PublicPath).Error; err != nil {
 				return err
 			}
@@ -272,9 +246,10 @@ RETURNING balance_minor, updated_at`, price, now, now, employerID, price).Scan(&
 	return balance, now, false, err
 }
 
-// maxBalanceMinor bounds a wallet (10^15 currency units either way), far
-// inside int64, whose overflow SQLite would silently turn into a float.
-const maxBalanceMinor = 100_000_000_000_000_000
+// maxBalanceMinor is atsgate.MaxAmount in minor units: the bound of a
+// wallet either way, far inside int64, whose overflow SQLite would
+// silently turn into a float.
+const maxBalanceMinor = atsgate.MaxAmount * 100 // 10^atsgate.MoneyScale
 
 // credit adds a signed amount to the wallet and returns the balance after
 // and the time to stamp the ledger entry with (see walletClock). The bound
@@ -309,8 +284,8 @@ func (s *Store) UpdateJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		if err := s.forUpdate(tx).Where("employer_id = ? AND external_id = ?", p.Employer.ID, in.ExternalID).Take(&row).Error; err != nil {
 			return err
 		}
-		if !atsgate.JobState(row.State).Open() {
-			return atsgate.Errorf(atsgate.ECONFLICT, "the job is %s and can no longer be updated", row.State)
+		if err := atsgate.JobState(row.State).CheckUpdate(); err != nil {
+			return err
 		}
 		row.apply(&in)
 		row.UpdatedAt = now
@@ -333,7 +308,7 @@ func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID s
 		if err := s.forUpdate(tx).Where("employer_id = ? AND external_id = ?", p.Employer.ID, externalID).Take(&row).Error; err != nil {
 			return err
 		}
-		if !atsgate.JobState(row.State).Open() {
+		if !atsgate.JobState(row.State).CanTransition(atsgate.StateClosed) {
 			return nil // already ended: closing again changes nothing
 		}
 		return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now})
@@ -345,8 +320,13 @@ func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID s
 }
 
 // transition moves a locked job to a new state and records the event.
+// Callers decide with the domain's rules first; the check here keeps any
+// path that did not from writing a move the lifecycle does not have.
 func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor, reason string, now time.Time, extra map[string]any) error {
 	from := row.State
+	if !atsgate.JobState(from).CanTransition(to) {
+		return atsgate.Internal(fmt.Errorf("job %d: %s to %s is not a transition of the job lifecycle", row.ID, from, to))
+	}
 	cols := map[string]any{"state": string(to), "updated_at": now}
 	for k, v := range extra {
 		cols[k] = v

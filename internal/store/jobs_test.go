@@ -186,28 +186,6 @@ func TestCreateJobAutoPublish(t *testing.T) {
 	})
 }
 
-func TestPublicPath(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		id    int64
-		title string
-		want  string
-	}{
-		{7, "Senior Go Engineer", "/jobs/7-senior-go-engineer"},
-		{8, "  --C++ / Rust!! ", "/jobs/8-c-rust"},
-		{9, "Ωμέγα", "/jobs/9"},
-		{10, "", "/jobs/10"},
-		{11, strings.Repeat("a", 100), "/jobs/11-" + strings.Repeat("a", 60)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			if got := store.PublicPath(tt.id, tt.title); got != tt.want {
-				t.Errorf("PublicPath(%d, %q) = %q, want %q", tt.id, tt.title, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestUpdateJob(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {

@@ -43,15 +43,11 @@ func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgat
 		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
 			return err
 		}
-		switch atsgate.JobState(row.State) {
-		case atsgate.StatePublished:
-			return nil
-		case atsgate.StatePending:
-		default:
-			return atsgate.Errorf(atsgate.ECONFLICT, "job %d is %s; only a pending job can be approved", jobID, row.State)
+		if move, err := atsgate.JobState(row.State).Approve(jobID); !move {
+			return err
 		}
 		return s.transition(tx, &row, atsgate.StatePublished, actor, "", now,
-			map[string]any{"published_at": now, "public_path": PublicPath(row.ID, row.Title)})
+			map[string]any{"published_at": now, "public_path": atsgate.PublicPath(row.ID, row.Title)})
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", jobID))
@@ -75,12 +71,8 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
 			return err
 		}
-		switch atsgate.JobState(row.State) {
-		case atsgate.StateDisapproved:
-			return nil
-		case atsgate.StatePending:
-		default:
-			return atsgate.Errorf(atsgate.ECONFLICT, "job %d is %s; only a pending job can be disapproved", jobID, row.State)
+		if move, err := atsgate.JobState(row.State).Disapprove(jobID); !move {
+			return err
 		}
 		if err := s.transition(tx, &row, atsgate.StateDisapproved, actor, reason, now,
 			map[string]any{"disapproved_at": now, "disapproval_reason": reason}); err != nil {

@@ -31,7 +31,7 @@ func kenya(t *testing.T, st *store.Store) *atsgate.Country {
 func committedEmployer(t *testing.T, st *store.Store, c *atsgate.Country, minimum, start, balance string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	e, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: c.ID, Name: fmt.Sprintf("Committed %d", uniq()),
+	e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: c.ID, Name: fmt.Sprintf("Committed %d", uniq()),
 		MinMonthlySpend: minimum, CommitmentStart: start})
 	if err != nil {
 		t.Fatalf("CreateEmployer: %v", err)

@@ -12,8 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/pressly/goose/v3"
 	"github.com/shopspring/decimal"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -139,31 +136,7 @@ func (s *Store) Close() error { return s.DB().Close() }
 
 // Migrate applies every pending migration of the store's dialect.
 func (s *Store) Migrate(ctx context.Context) error {
-	return Migrate(ctx, s.DB(), s.dialect)
-}
-
-// Migrate applies the embedded migrations of dialect to db.
-func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	sub, err := fs.Sub(migrations.FS, dialect)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	gd := goose.DialectPostgres
-	if dialect == SQLite {
-		gd = goose.DialectSQLite3
-	}
-	p, err := goose.NewProvider(gd, db, sub)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for _, r := range results {
-		slog.Debug("migration applied", "version", r.Source.Version, "path", r.Source.Path)
-	}
-	return nil
+	return migrations.Up(ctx, s.DB(), s.dialect)
 }
 
 // Empty reports whether the database has no country yet (a fresh install).

@@ -106,7 +106,7 @@ type fixtureOpts struct {
 func newEmployer(t *testing.T, st *store.Store, c *atsgate.Country, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	e, err := st.CreateEmployer(ctx, store.EmployerInput{
+	e, err := st.CreateEmployer(ctx, atsgate.EmployerInput{
 		CountryID: c.ID, Name: fmt.Sprintf("Employer %d", uniq()), Price: o.price, AutoPublish: o.autoPublish,
 	})
 	if err != nil {

@@ -27,6 +27,15 @@ type ledgerRow struct {
 
 func (ledgerRow) TableName() string { return "ledger_entries" }
 
+type walletRow struct {
+	EmployerID   int64 `gorm:"primaryKey"`
+	Currency     string
+	BalanceMinor int64 `gorm:"column:balance_minor"`
+	UpdatedAt    time.Time
+}
+
+func (walletRow) TableName() string { return "wallets" }
+
 func entryFromRow(r *ledgerRow) atsgate.LedgerEntry {
 	e := atsgate.LedgerEntry{ID: r.ID, EmployerID: r.EmployerID, Kind: atsgate.EntryKind(r.Kind),
 		Amount: fromMinor(r.AmountMinor), BalanceAfter: fromMinor(r.BalanceAfterMinor),
@@ -65,13 +74,10 @@ func (s *Store) Adjust(ctx context.Context, employerID int64, amount decimal.Dec
 }
 
 func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKind, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error) {
-	if !amount.Equal(amount.Truncate(atsgate.MoneyScale)) {
-		return nil, atsgate.Invalid(map[string]string{"amount": "must have at most two decimals"})
-	}
-	// The limit of atsgate.ParseAmount; beyond int64 minor units toMinor
-	// would wrap, turning a top-up into a debit.
-	if amount.Abs().GreaterThan(decimal.New(1, 15)) {
-		return nil, atsgate.Invalid(map[string]string{"amount": "is too large"})
+	// Callers may build amounts without ParseAmount; beyond the bound
+	// toMinor would wrap, turning a top-up into a debit.
+	if msg := atsgate.CheckAmount(amount); msg != "" {
+		return nil, atsgate.Invalid(map[string]string{"amount": msg})
 	}
 	now := s.now().UTC()
 	row := ledgerRow{EmployerID: employerID, Kind: string(kind), AmountMinor: toMinor(amount),
@@ -136,4 +142,17 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 		st.ClosingBalance = e.BalanceAfter
 	}
 	return st, nil
+}
+
+// Balances returns the wallet balance of each employer, by employer ID.
+func (s *Store) Balances(ctx context.Context, employerIDs []int64) (map[int64]atsgate.Money, error) {
+	var rows []walletRow
+	if err := s.db.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
+		return nil, translate(err, "wallets")
+	}
+	out := make(map[int64]atsgate.Money, len(rows))
+	for _, r := range rows {
+		out[r.EmployerID] = atsgate.Money{Amount: fromMinor(r.BalanceMinor), Currency: r.Currency}
+	}
+	return out, nil
 }

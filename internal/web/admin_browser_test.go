@@ -16,7 +16,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
-	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/web"
 )
 
@@ -153,7 +152,7 @@ func newBackOfficeFixture(t *testing.T) *backOfficeFixture {
 	f := &backOfficeFixture{env: e, tokens: map[atsgate.Role]string{}}
 	e.clock.Set(time.Date(2026, 5, 4, 8, 30, 0, 0, time.UTC))
 	withCommitment := func(min string) employerOpt {
-		return func(in *store.EmployerInput) { in.MinMonthlySpend, in.CommitmentStart = min, "2026-05" }
+		return func(in *atsgate.EmployerInput) { in.MinMonthlySpend, in.CommitmentStart = min, "2026-05" }
 	}
 	f.acme = e.employer(t, "gh", "Acme Ltd", "1000", withCommitment("300"))
 	kumasi := e.employer(t, "gh", "Kumasi Foods", "400", withCommitment("100"), autoPublish)

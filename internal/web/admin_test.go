@@ -20,7 +20,6 @@ import (
 
 	"github.com/atsgate/atsgate/config"
 	"github.com/atsgate/atsgate/internal/atsgate"
-	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/web"
 )
 
@@ -65,7 +64,7 @@ func newAdminEnv(t testing.TB) *adminEnv {
 		a.tokens[r] = plain
 	}
 	// Acme's commitment starts in May 2026, a finished month at t0.
-	a.acme = e.employer(t, "gh", "Acme Ltd", "1000", func(in *store.EmployerInput) {
+	a.acme = e.employer(t, "gh", "Acme Ltd", "1000", func(in *atsgate.EmployerInput) {
 		in.Code = "ACME"
 		in.MinMonthlySpend = "300"
 		in.CommitmentStart = "2026-05"

@@ -121,11 +121,11 @@ type employer struct {
 	Host string
 }
 
-type employerOpt func(*store.EmployerInput)
+type employerOpt func(*atsgate.EmployerInput)
 
-func autoPublish(in *store.EmployerInput) { in.AutoPublish = true }
+func autoPublish(in *atsgate.EmployerInput) { in.AutoPublish = true }
 
-func price(p string) employerOpt { return func(in *store.EmployerInput) { in.Price = p } }
+func price(p string) employerOpt { return func(in *atsgate.EmployerInput) { in.Price = p } }
 
 // employer creates an employer of the country with code cc, tops its wallet
 // up with topup (skipped when "0") and issues its key.
@@ -136,7 +136,7 @@ func (e *env) employer(t testing.TB, cc, name, topup string, opts ...employerOpt
 	if cc == "ng" {
 		c = e.ng
 	}
-	in := store.EmployerInput{CountryID: c.ID, Name: name}
+	in := atsgate.EmployerInput{CountryID: c.ID, Name: name}
 	for _, o := range opts {
 		o(&in)
 	}

@@ -19,7 +19,7 @@ import (
 func TestAuthFailureLimitIPv6Network(t *testing.T) {
 	base := newEnv(t)
 	e := base.withDeps(t, func(d *web.Deps) {
-		d.Limiter = limiterOf(ratelimit.NewLocal(nil))
+		d.Limiter = ratelimit.NewLocal(nil)
 		d.RateLimit = 1000
 		d.AuthFailureLimit = 3
 		d.TrustedProxies = []*net.IPNet{mustCIDR(t, "127.0.0.0/8")}
@@ -48,7 +48,7 @@ func TestAuthFailureLimitIPv6Network(t *testing.T) {
 func TestAuthFailureLimitPerKeyPrefix(t *testing.T) {
 	base := newEnv(t)
 	e := base.withDeps(t, func(d *web.Deps) {
-		d.Limiter = limiterOf(ratelimit.NewLocal(nil))
+		d.Limiter = ratelimit.NewLocal(nil)
 		d.RateLimit = 1000
 		d.AuthFailureLimit = 3
 		d.TrustedProxies = []*net.IPNet{mustCIDR(t, "127.0.0.0/8")}

@@ -22,14 +22,12 @@ import (
 	"github.com/atsgate/atsgate/internal/web"
 )
 
-// limited wraps a ratelimit.Limiter as the HTTP layer's RateLimiter, as
-// cmd/atsgate does.
-func limiterOf(l ratelimit.Limiter) atsgate.RateLimiter {
-	return atsgate.RateLimiterFunc(func(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
-		d, err := l.Allow(ctx, key, limit, window)
-		return atsgate.RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining,
-			Reset: d.Reset, RetryAfter: d.RetryAfter}, err
-	})
+// limiterFunc is a function that is an atsgate.RateLimiter, for a limiter
+// that fails on purpose.
+type limiterFunc func(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error)
+
+func (f limiterFunc) Allow(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
+	return f(ctx, key, limit, window)
 }
 
 // countingDirectory counts key lookups, to show which requests never got
@@ -86,7 +84,7 @@ func TestRateLimitPerKey(t *testing.T) {
 	base := newEnv(t)
 	clk := &clock{now: t0}
 	e := base.withDeps(t, func(d *web.Deps) {
-		d.Limiter = limiterOf(ratelimit.NewLocal(clk.Now))
+		d.Limiter = ratelimit.NewLocal(clk.Now)
 		d.RateLimit = 3
 		d.AuthFailureLimit = 60
 	})
@@ -150,7 +148,7 @@ func TestRateLimitSteadyClient(t *testing.T) {
 	base := newEnv(t)
 	clk := &clock{now: t0}
 	e := base.withDeps(t, func(d *web.Deps) {
-		d.Limiter = limiterOf(ratelimit.NewLocal(clk.Now))
+		d.Limiter = ratelimit.NewLocal(clk.Now)
 		d.RateLimit = 120
 	})
 	emp := e.employer(t, "gh", "Steady", "0")
@@ -177,7 +175,7 @@ func TestRateLimitSteadyClient(t *testing.T) {
 func TestRateLimiterFailsOpen(t *testing.T) {
 	var logs lockedBuffer
 	e := newEnv(t).withDeps(t, func(d *web.Deps) {
-		d.Limiter = atsgate.RateLimiterFunc(func(context.Context, string, int, time.Duration) (atsgate.RateDecision, error) {
+		d.Limiter = limiterFunc(func(context.Context, string, int, time.Duration) (atsgate.RateDecision, error) {
 			return atsgate.RateDecision{}, errors.New("limiter store unreachable")
 		})
 		d.RateLimit = 1
@@ -207,7 +205,7 @@ func TestAuthFailureLimit(t *testing.T) {
 	dir := &countingDirectory{Directory: base.st}
 	e := base.withDeps(t, func(d *web.Deps) {
 		d.Directory = dir
-		d.Limiter = limiterOf(ratelimit.NewLocal(nil))
+		d.Limiter = ratelimit.NewLocal(nil)
 		d.RateLimit = 120
 		d.AuthFailureLimit = 5
 		d.TrustedProxies = []*net.IPNet{mustCIDR(t, "127.0.0.0/8")}
@@ -265,7 +263,7 @@ func TestTrustedProxies(t *testing.T) {
 	ngEmp := base.employer(t, "ng", "Naija", "0")
 	serve := func(trusted ...string) *env {
 		return base.withDeps(t, func(d *web.Deps) {
-			d.Limiter = limiterOf(ratelimit.NewLocal(nil))
+			d.Limiter = ratelimit.NewLocal(nil)
 			d.RateLimit = 1000
 			d.AuthFailureLimit = 2
 			for _, c := range trusted {

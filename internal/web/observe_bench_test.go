@@ -13,7 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/atsgate/atsgate/internal/store"
+	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/web"
 )
 
@@ -39,7 +39,7 @@ func benchmarkCreates(b *testing.B, withLog bool) {
 	const employers = 16
 	keys := make([]string, employers)
 	for i := range keys {
-		emp, err := e.st.CreateEmployer(context.Background(), store.EmployerInput{CountryID: e.gh.ID, Name: fmt.Sprintf("Bench %d", i)})
+		emp, err := e.st.CreateEmployer(context.Background(), atsgate.EmployerInput{CountryID: e.gh.ID, Name: fmt.Sprintf("Bench %d", i)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -77,7 +77,7 @@ func newObsEnv(t testing.TB, tweak func(*web.Deps)) *obsEnv {
 	if err != nil {
 		t.Fatalf("create country: %v", err)
 	}
-	emp, err := st.CreateEmployer(ctx, store.EmployerInput{CountryID: gh.ID, Name: "Observed Ltd"})
+	emp, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: gh.ID, Name: "Observed Ltd"})
 	if err != nil {
 		t.Fatalf("create employer: %v", err)
 	}

@@ -1,0 +1,123 @@
+package migrations_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pressly/goose/v3"
+
+	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite", the store's SQLite
+
+	"github.com/atsgate/atsgate/internal/dbtest"
+	"github.com/atsgate/atsgate/migrations"
+)
+
+// schema maps each table to its column names, sorted. Types are left out
+// on purpose: the dialects spell them differently (BIGINT and INTEGER,
+// TIMESTAMPTZ and TEXT) for the same data.
+type schema map[string][]string
+
+// TestDialectsDefineOneSchema enforces what each SQLite migration's "keep
+// the two in step" comment asks: both trees, fully applied, define the
+// same tables with the same columns, so the one store runs the same
+// queries on either database. goose's bookkeeping table is not part of
+// the schema, nor are SQLite's internal and full-text-search tables,
+// which have no PostgreSQL counterpart by name. Under CI a missing
+// PostgreSQL fails this test (dbtest.PostgresURL).
+func TestDialectsDefineOneSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	lite := sqliteSchema(ctx, t)
+	pg := postgresSchema(ctx, t)
+	if len(pg["jobs"]) == 0 {
+		t.Fatalf("PostgreSQL schema has no jobs table: %v", pg)
+	}
+	if diff := cmp.Diff(pg, lite); diff != "" {
+		t.Errorf("tables and columns differ between the migration trees (-postgres +sqlite):\n%s", diff)
+	}
+}
+
+// TestUpTwice: applying the migrations to an up-to-date database changes
+// nothing and is no error, as every serve in dev does.
+func TestUpTwice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openSQLite(t)
+	for i := 0; i < 2; i++ {
+		if err := migrations.Up(ctx, db, "sqlite"); err != nil {
+			t.Fatalf("Up, run %d: %v", i+1, err)
+		}
+	}
+	if err := migrations.Up(ctx, db, "oracle"); err == nil {
+		t.Error(`Up(dialect "oracle") = nil error`)
+	}
+}
+
+func openSQLite(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "schema.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func sqliteSchema(ctx context.Context, t *testing.T) schema {
+	t.Helper()
+	db := openSQLite(t)
+	if err := migrations.Up(ctx, db, "sqlite"); err != nil {
+		t.Fatalf("migrate SQLite: %v", err)
+	}
+	// pragma_table_list's type is 'table' only for ordinary tables: FTS
+	// tables are 'virtual' and their storage 'shadow'.
+	return readSchema(ctx, t, db, `
+SELECT l.name, c.name
+FROM pragma_table_list AS l, pragma_table_info(l.name) AS c
+WHERE l.schema = 'main' AND l.type = 'table' AND l.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND l.name <> ?`)
+}
+
+func postgresSchema(ctx context.Context, t *testing.T) schema {
+	t.Helper()
+	// A database cloned from dbtest's template, which migrations.Up built.
+	db, err := sql.Open("pgx", dbtest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return readSchema(ctx, t, db, `
+SELECT c.table_name, c.column_name
+FROM information_schema.columns c
+JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.table_name <> $1`)
+}
+
+// readSchema runs a query of (table, column) rows that takes goose's table
+// name as its one argument.
+func readSchema(ctx context.Context, t *testing.T, db *sql.DB, query string) schema {
+	t.Helper()
+	rows, err := db.QueryContext(ctx, query, goose.DefaultTablename)
+	if err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	defer rows.Close()
+	s := schema{}
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			t.Fatalf("read schema: %v", err)
+		}
+		s[table] = append(s[table], column)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read schema: %v", err)
+	}
+	for _, cols := range s {
+		sort.Strings(cols)
+	}
+	return s
+}
