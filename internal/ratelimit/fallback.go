@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +40,9 @@ const (
 // Redis error it answers that request from Local at once, marks itself
 // degraded, and stops calling Redis on the request path, so an outage
 // costs at most one fast failure per request in flight when it starts,
-// not a timeout on every request. Run probes Redis in the background and
+// not a timeout on every request. A timeout is checked first (two quick
+// pings) before it degrades the process, since a busy host delays
+// replies too. Run probes Redis in the background and
 // switches back within about a second of it answering again.
 //
 // While Redis works, every request Redis allows is also counted in Local,
@@ -57,6 +60,8 @@ type Fallback struct {
 
 	degraded     atomic.Bool
 	poolTimeouts atomic.Int64
+	timeouts     atomic.Int64
+	confirming   atomic.Bool // a check after a timeout is running
 	mu           sync.Mutex
 	lastErr      error
 }
@@ -101,9 +106,62 @@ func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time
 		f.poolTimeouts.Add(1)
 		return f.local.Allow(ctx, key, limit, window)
 	}
+	if isTimeout(err) {
+		// A reply that came late is ambiguous: Redis may hang, or this
+		// process may be starved of CPU for a moment (a burst on a busy
+		// host). Answer this request locally and let a quick check
+		// decide; only a Redis that fails it degrades the process.
+		f.confirm(err)
+		return f.local.Allow(ctx, key, limit, window)
+	}
 	f.fail(err)
 	return f.local.Allow(ctx, key, limit, window)
 }
+
+// Confirmation of a timeout: confirmPings pings, confirmGap apart, each
+// with the client's own timeouts; all must fail to degrade. On a hung
+// Redis that takes about 2 × 50 ms + confirmGap, during which requests
+// still wait up to one read timeout each.
+const (
+	confirmPings = 2
+	confirmGap   = 25 * time.Millisecond
+)
+
+// confirm checks Redis after a timed-out request, once at a time, and
+// degrades the process only if Redis fails every ping.
+func (f *Fallback) confirm(cause error) {
+	f.timeouts.Add(1)
+	if !f.confirming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer f.confirming.Store(false)
+		last := cause
+		for i := 0; i < confirmPings; i++ {
+			if i > 0 {
+				time.Sleep(confirmGap)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+			err := f.primary.probe(ctx)
+			cancel()
+			if err == nil {
+				return
+			}
+			last = err
+		}
+		f.fail(last)
+	}()
+}
+
+// isTimeout reports whether err is a deadline passing, not a refusal.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// Timeouts counts requests answered locally because Redis replied too late;
+// each started, or joined, a check of Redis.
+func (f *Fallback) Timeouts() int64 { return f.timeouts.Load() }
 
 // PoolTimeouts counts requests answered locally because no pooled Redis
 // connection was free in time; a steady rise means the pool is too small

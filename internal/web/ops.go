@@ -58,46 +58,45 @@ type readiness struct {
 // readyz reports whether this instance can serve: 503 when the database
 // is down; 200 "degraded" when only Redis is (the in-process limiter then
 // stands in). Errors are logged, not shown: the public listener serves it.
-// The admin listener probes on every call; the public one answers from a
-// result at most readyCacheTTL old, so a flood of probes from the internet
-// costs at most one database ping per second.
+// The admin listener probes on every call; the public one reuses its
+// database and Redis pings for up to readyCacheTTL, so a flood of probes
+// from the internet costs at most one database ping a second. The
+// limiter's mode is read live on both: it costs nothing.
 func (s *Server) readyz(c echo.Context) error {
-	r, status := s.probe(c.Request().Context(), mw.RequestIDOf(c))
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(status, r)
+	var r readiness
+	r.Checks.Database, r.Checks.Redis = s.ping(c.Request().Context(), mw.RequestIDOf(c))
+	return s.answerReadiness(c, r)
 }
 
-// readyCacheTTL is how long the public listener reuses a readiness result.
+// readyCacheTTL is how long the public listener reuses its pings.
 const readyCacheTTL = time.Second
 
-// readyCache is the public listener's last readiness result.
+// readyCache is the public listener's last pings.
 type readyCache struct {
-	mu     sync.Mutex
-	at     time.Time
-	r      readiness
-	status int
+	mu        sync.Mutex
+	at        time.Time
+	db, redis check
 }
 
 // cachedReadyz is readyz for the public listener. Callers that arrive
-// while a probe runs wait for it and share its result.
+// while a ping runs wait for it and share its result.
 func (s *Server) cachedReadyz(c echo.Context) error {
 	s.ready.mu.Lock()
 	if time.Since(s.ready.at) >= readyCacheTTL {
 		// Not the request's context: a client that hangs up must not
 		// make the next second's callers see the database as down.
 		ctx := context.WithoutCancel(c.Request().Context())
-		s.ready.r, s.ready.status = s.probe(ctx, mw.RequestIDOf(c))
+		s.ready.db, s.ready.redis = s.ping(ctx, mw.RequestIDOf(c))
 		s.ready.at = time.Now()
 	}
-	r, status := s.ready.r, s.ready.status
+	var r readiness
+	r.Checks.Database, r.Checks.Redis = s.ready.db, s.ready.redis
 	s.ready.mu.Unlock()
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(status, r)
+	return s.answerReadiness(c, r)
 }
 
-// probe checks the database and Redis at once, each within its timeout.
-func (s *Server) probe(ctx context.Context, requestID string) (readiness, int) {
-	var r readiness
+// ping checks the database and Redis at once, each within its timeout.
+func (s *Server) ping(ctx context.Context, requestID string) (db, redis check) {
 	var wg sync.WaitGroup
 	probe := func(name string, timeout time.Duration, ping func(context.Context) error, out *check) {
 		defer wg.Done()
@@ -118,10 +117,15 @@ func (s *Server) probe(ctx context.Context, requestID string) (readiness, int) {
 		}
 	}
 	wg.Add(2)
-	go probe("database", databaseCheckTimeout, s.pingDatabase(), &r.Checks.Database)
-	go probe("redis", redisCheckTimeout, s.PingRedis, &r.Checks.Redis)
+	go probe("database", databaseCheckTimeout, s.pingDatabase(), &db)
+	go probe("redis", redisCheckTimeout, s.PingRedis, &redis)
 	wg.Wait()
+	return db, redis
+}
 
+// answerReadiness adds the limiter's mode and the overall status to r's
+// pings, and writes it.
+func (s *Server) answerReadiness(c echo.Context, r readiness) error {
 	switch {
 	case s.LimiterMode != nil:
 		r.Checks.Limiter = s.LimiterMode()
@@ -142,7 +146,8 @@ func (s *Server) probe(ctx context.Context, requestID string) (readiness, int) {
 	default:
 		r.Status = readyOK
 	}
-	return r, status
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(status, r)
 }
 
 // pingDatabase is the database check: Deps.PingDatabase, else the
