@@ -117,7 +117,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	}
 	out := wire.NewStatement(s, employer, country, *from, *to)
 	return e.print(out, func(w io.Writer) {
-		fmt.Fprintf(w, "employer %d %q: balance %s %s\n", id, employer.Name, out.Balance, s.Currency)
+		fmt.Fprintf(w, "employer %d %q: balance %s %s\n", id, employer.Name, out.Balance, clean(s.Currency))
 		if *from != "" || *to != "" {
 			fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, out.OpeningBalance, out.ClosingBalance)
 		}
@@ -128,7 +128,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 				job = fmt.Sprint(le.JobID)
 			}
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ID, country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
-				le.Kind, le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2), job, le.Actor, le.Note)
+				le.Kind, le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2), job, clean(le.Actor), clean(le.Note))
 		}
 	})
 }

@@ -80,7 +80,7 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (UTC)")
 		for _, j := range jobs {
-			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title, j.ReceivedAt.UTC().Format(atsgate.DateTimeLayout))
+			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, clean(j.ExternalID), clean(j.Title), j.ReceivedAt.UTC().Format(atsgate.DateTimeLayout))
 		}
 	})
 }
@@ -126,7 +126,7 @@ func cmdReviewApprove(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 		return cliError(err)
 	}
 	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
-		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, j.PublicLink)
+		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, clean(j.PublicLink))
 	})
 }
 
