@@ -59,7 +59,16 @@ type Wallets interface {
 	TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
 	// Adjust posts a signed correction with a mandatory note.
 	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
-	// Statement returns the entries posted in [from, to) with opening and
-	// closing balances; zero times leave that end open.
+	// Statement sums up the entries posted in [from, to): opening and
+	// closing balances, totals by kind, count; zero times leave that end
+	// open. It reads no entry into memory. ENOTFOUND.
 	Statement(ctx context.Context, employerID int64, from, to time.Time) (*Statement, error)
+	// StatementEntries returns one page of the entries posted in [from,
+	// to), in posting order. EINVALID for a limit out of range.
+	StatementEntries(ctx context.Context, employerID int64, from, to time.Time, p EntryPage) ([]LedgerEntry, error)
+	// EachStatementEntry calls fn with each entry posted in [from, to), in
+	// posting order, up to lastID (0: the last one posted when it begins),
+	// a page at a time, so memory stays flat however long the ledger is.
+	// It stops at fn's first error and returns it.
+	EachStatementEntry(ctx context.Context, employerID int64, from, to time.Time, lastID int64, fn func(*LedgerEntry) error) error
 }

@@ -481,17 +481,18 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 		return err
 	}
 	st := v.Statement
-	page := 1
-	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
-		page = p
+	p, err := entryPage(c, st, statementPerPage)
+	if err != nil {
+		return err
 	}
-	pages := max(1, (len(st.Entries)+statementPerPage-1)/statementPerPage)
-	page = min(page, pages)
-	lo, hi := (page-1)*statementPerPage, min(page*statementPerPage, len(st.Entries))
-	rows := make([]statementRow, 0, hi-lo)
-	for _, e := range st.Entries[lo:hi] {
-		rows = append(rows, statementRow{Entry: e, Time: v.local(e.CreatedAt), Amount: v.money(e.Amount),
-			Running: v.money(e.BalanceAfter), Refund: e.Kind == atsgate.EntryJobRefund})
+	entries, err := h.bo.StatementEntries(c.Request().Context(), id, st.From, st.To, p)
+	if err != nil {
+		return err
+	}
+	rows := make([]statementRow, len(entries))
+	for i, e := range entries {
+		rows[i] = statementRow{Entry: e, Time: v.local(e.CreatedAt), Amount: v.money(e.Amount),
+			Running: v.money(e.BalanceAfter), Refund: e.Kind == atsgate.EntryJobRefund}
 	}
 	type total struct{ Kind, Amount string }
 	var totals []total
@@ -499,16 +500,23 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 		totals = append(totals, total{string(k), v.money(st.Totals[k])})
 	}
 	q := url.Values{"from": {v.From}, "to": {v.To}}
-	pageLink := func(p int) string {
-		q := url.Values{"from": {v.From}, "to": {v.To}, "page": {strconv.Itoa(p)}}
-		return "/admin/employers/" + strconv.FormatInt(id, 10) + "?" + q.Encode()
+	// Keyset links, as on the other pages: a page of a million-entry
+	// ledger costs one index range, wherever it is.
+	pageLink := func(cursor string, id int64) string {
+		q := url.Values{"from": {v.From}, "to": {v.To}}
+		if cursor != "" {
+			q.Set(cursor, strconv.FormatInt(id, 10))
+		}
+		return "/admin/employers/" + strconv.FormatInt(emp.ID, 10) + "?" + q.Encode()
 	}
-	var prev, next string
-	if page > 1 {
-		prev = pageLink(page - 1)
-	}
-	if page < pages {
-		next = pageLink(page + 1)
+	var first, prev, next, last string
+	if n := len(entries); n > 0 {
+		if entries[0].ID > st.FirstID {
+			first, prev = pageLink("", 0), pageLink("before", entries[0].ID)
+		}
+		if entries[n-1].ID < st.LastID {
+			next, last = pageLink("after", entries[n-1].ID), pageLink("before", st.LastID+1)
+		}
 	}
 	lastDay := ""
 	if v.To != "" {
@@ -534,7 +542,7 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 	return h.render(c, status, "statement", "Statement of "+emp.Name, map[string]any{
 		"Employer": emp, "Country": country, "From": v.From, "To": v.To, "LastDay": lastDay,
 		"Opening": v.money(st.OpeningBalance), "Closing": v.money(st.ClosingBalance), "Balance": v.money(st.Balance),
-		"Rows": rows, "Count": len(st.Entries), "Totals": totals, "Page": page, "Pages": pages, "Prev": prev, "Next": next,
+		"Rows": rows, "Count": st.Count, "Totals": totals, "First": first, "Prev": prev, "Next": next, "Last": last,
 		"CSV":  "/admin/employers/" + strconv.FormatInt(id, 10) + "/statement.csv?" + q.Encode(),
 		"Keys": keys, "NewKey": newKey, "Problem": problem, "Fields": fields})
 }
@@ -545,7 +553,7 @@ func (h *Handler) StatementCSVPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeStatementCSV(c, v)
+	return h.writeStatementCSV(c, v)
 }
 
 // TopUpPage is the top-up form of the employer page.
