@@ -33,14 +33,18 @@ type Jobs interface {
 	CloseJob(ctx context.Context, p *Principal, externalID string) (*Job, error)
 	// Job returns one of the employer's jobs. ENOTFOUND.
 	Job(ctx context.Context, employerID int64, externalID string) (*Job, error)
-	// ListJobs returns a page of the employer's jobs, newest first. EINVALID
-	// for a cursor it did not issue.
+	// ListJobs returns a page of the employer's jobs, newest first, with
+	// what a job record shows: no description, extras, taxonomy IDs, apply
+	// URL or email, salary or experience. EINVALID for a cursor it did not
+	// issue.
 	ListJobs(ctx context.Context, employerID int64, f JobFilter) (*JobPage, error)
 }
 
 // Moderation is what the review team does.
 type Moderation interface {
-	// ReviewQueue lists jobs awaiting review, oldest first.
+	// ReviewQueue lists jobs awaiting review, oldest first, with what the
+	// queue shows: each description is a preview (CutPreview), and the
+	// extras, taxonomy IDs, salary and experience are left out.
 	ReviewQueue(ctx context.Context, f ReviewFilter) ([]Job, error)
 	// Approve publishes a pending job; approving a published job is a no-op.
 	// ENOTFOUND, ECONFLICT for a job in any other state.

@@ -62,6 +62,7 @@ func TestShapes(t *testing.T) {
 		ReceivedAt: f.t0, PublishedAt: f.t0.Add(2 * time.Hour), PublicLink: "http://ng.localhost:8080/jobs/12-cashier"}
 	pending := job
 	pending.ID, pending.ExternalID, pending.State, pending.PublishedAt, pending.PublicLink = 13, "L-2", atsgate.StatePending, time.Time{}, ""
+	pending.Description, pending.DescriptionCut = "<p>Till", true // the queue's preview
 	upper := strings.ToUpper
 	key := atsgate.APIKey{ID: 3, EmployerID: 7, Prefix: "mjm_ng_AbCd", CreatedAt: f.t0}
 	revoked := atsgate.APIKey{ID: 2, EmployerID: 7, Prefix: "mjm_ng_ZyXw", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0}

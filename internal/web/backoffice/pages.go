@@ -269,7 +269,7 @@ type jobView struct {
 	Received    string
 	Published   string
 	Charged     string
-	Description template.HTML // sanitised with the UGC policy
+	Description template.HTML // sanitised with the UGC policy; in the queue, a preview (Job.DescriptionCut)
 }
 
 func (h *Handler) jobView(j *atsgate.Job, countries map[int64]atsgate.Country, employers map[int64]string) jobView {
