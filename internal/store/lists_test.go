@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,42 @@ func TestListsReadWhatTheyShow(t *testing.T) {
 				t.Errorf("short description in the queue: %+v, %v", q, err)
 			}
 		})
+	})
+}
+
+// TestEmployerPageLimits: a page of the largest size is that size, with
+// the cursor of the next, however the store finds out there is one; a size
+// beyond it is refused, not quietly shrunk.
+func TestEmployerPageLimits(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		st := openStore(t, d)
+		gh := mustCountry(t, st, "gh", "")
+		const n = atsgate.MaxEmployerPage + 3
+		for i := 0; i < n; i++ {
+			if _, err := st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: gh.ID, Name: "Paged " + strconv.Itoa(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, next, err := st.EmployerPage(ctx, 0, 0, atsgate.MaxEmployerPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != atsgate.MaxEmployerPage || next != page[len(page)-1].ID {
+			t.Fatalf("a page of %d: %d employers, next %d", atsgate.MaxEmployerPage, len(page), next)
+		}
+		rest, last, err := st.EmployerPage(ctx, gh.ID, next, atsgate.MaxEmployerPage)
+		if err != nil || len(rest) != 3 || last != 0 || rest[0].ID <= next {
+			t.Fatalf("the rest: %d employers, next %d, %v", len(rest), last, err)
+		}
+		exact, last, err := st.EmployerPage(ctx, 0, page[len(page)-4].ID, 6)
+		if err != nil || len(exact) != 6 || last != 0 {
+			t.Fatalf("a page that ends with the list: %d employers, next %d, %v", len(exact), last, err)
+		}
+		for _, limit := range []int{0, -1, atsgate.MaxEmployerPage + 1} {
+			_, _, err := st.EmployerPage(ctx, 0, 0, limit)
+			wantCode(t, err, atsgate.EINVALID)
+		}
 	})
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -99,4 +100,35 @@ func TestListRecordsMatchGet(t *testing.T) {
 			t.Errorf("%s listed:\n%s\nalone:\n%s", r.ExternalID, got, want)
 		}
 	}
+}
+
+// TestAdminAPIEmployersLargestPage: ?limit=200, the largest page, answers
+// 200 employers and the cursor of the next page, and the next page the
+// rest.
+func TestAdminAPIEmployersLargestPage(t *testing.T) {
+	t.Parallel()
+	a := newAdminEnv(t) // Acme and Lagos Ltd
+	ctx := context.Background()
+	for i := 0; i < 201; i++ {
+		if _, err := a.st.CreateEmployer(ctx, atsgate.EmployerInput{CountryID: a.gh.ID, Name: fmt.Sprintf("Paged %03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var page struct {
+		Employers []struct {
+			ID int64 `json:"id"`
+		} `json:"employers"`
+		NextAfter int64 `json:"next_after"`
+	}
+	a.api(t, atsgate.RoleFinance, "GET", "/admin/api/employers?limit=200", nil).wantStatus(t, 200).decode(t, &page)
+	if len(page.Employers) != 200 || page.NextAfter != page.Employers[199].ID {
+		t.Fatalf("limit=200: %d employers, next_after %d", len(page.Employers), page.NextAfter)
+	}
+	after := page.NextAfter
+	page.Employers, page.NextAfter = nil, 0
+	a.api(t, atsgate.RoleFinance, "GET", "/admin/api/employers?limit=200&after="+itoa(after), nil).wantStatus(t, 200).decode(t, &page)
+	if len(page.Employers) != 3 || page.NextAfter != 0 || page.Employers[0].ID <= after {
+		t.Fatalf("the next page: %d employers, next_after %d", len(page.Employers), page.NextAfter)
+	}
+	a.api(t, atsgate.RoleFinance, "GET", "/admin/api/employers?limit=201", nil).wantError(t, 422, "validation_failed")
 }

@@ -306,19 +306,16 @@ func (h *Handler) APIEmployers(c echo.Context) error {
 	}
 	limit := adminPageSize
 	if v := c.QueryParam("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > atsgate.MaxEmployerPage {
 			return atsgate.Invalid(map[string]string{"limit": "must be 1–200"})
 		}
 	}
-	emps, err := h.bo.EmployerPage(c.Request().Context(), countryID, after, limit+1)
+	var out wire.EmployerList
+	emps, next, err := h.bo.EmployerPage(c.Request().Context(), countryID, after, limit)
 	if err != nil {
 		return err
 	}
-	var out wire.EmployerList
-	if len(emps) > limit {
-		emps = emps[:limit]
-		out.NextAfter = emps[limit-1].ID
-	}
+	out.NextAfter = next
 	if out.Employers, err = h.employerRows(c, emps); err != nil {
 		return err
 	}

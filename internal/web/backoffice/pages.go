@@ -400,14 +400,13 @@ func (h *Handler) EmployersPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	emps, err := h.bo.EmployerPage(ctx, countryID, after, adminPageSize+1)
+	emps, nextAfter, err := h.bo.EmployerPage(ctx, countryID, after, adminPageSize)
 	if err != nil {
 		return err
 	}
 	var next string
-	if len(emps) > adminPageSize {
-		emps = emps[:adminPageSize]
-		q := url.Values{"after": {strconv.FormatInt(emps[adminPageSize-1].ID, 10)}}
+	if nextAfter != 0 {
+		q := url.Values{"after": {strconv.FormatInt(nextAfter, 10)}}
 		if v := c.QueryParam("country"); v != "" {
 			q.Set("country", v)
 		}
