@@ -42,8 +42,8 @@ type Store struct {
 	dialect string
 	now     atsgate.Clock
 
-	locations sync.Map // time zone name → *time.Location
-	hosts     sync.Map // host → hostEntry; see CountryByHost
+	locations sync.Map  // time zone name → *time.Location
+	hosts     hostTable // every host's country; see CountryByHost
 }
 
 // Option configures a Store.
