@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/atsgate/atsgate/internal/wire"
+)
+
+// TestHelpAndMisuse: help asked for goes to stdout and exits 0; a misuse
+// (no command, an unknown command or flag, a missing flag, a group with no
+// command) exits 2 with one message; every command has a purpose, its
+// flags and an example in its --help.
+func TestHelpAndMisuse(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite://" + t.TempDir() + "/help.db"}
+	call := func(args ...string) (stdout, stderr string, code int) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append([]string{"atsgate"}, args...), envOf(vars), &out, &errOut)
+		if err != nil {
+			code = exitCode(err)
+			errOut.WriteString("atsgate: " + err.Error() + "\n")
+		}
+		return out.String(), errOut.String(), code
+	}
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		wantOut    string // in stdout
+		wantErr    string // in stderr
+		stderrOnce string // must appear exactly once in stderr
+	}{
+		{args: nil, code: 2, wantErr: "no command given"},
+		{args: []string{"--help"}, code: 0, wantOut: "wallet topup"},
+		{args: []string{"help"}, code: 0, wantOut: "ledger verify"},
+		{args: []string{"wallet", "--help"}, code: 0, wantOut: "atsgate wallet COMMAND"},
+		{args: []string{"admin", "token", "-h"}, code: 0, wantOut: "admin token revoke"},
+		{args: []string{"wallet"}, code: 2, wantErr: "needs a command"},
+		{args: []string{"wallet", "topup", "--help"}, code: 0, wantOut: "example:\n  atsgate wallet topup"},
+		{args: []string{"help", "key", "issue"}, code: 0, wantOut: "usage: atsgate key issue --employer ID"},
+		{args: []string{"wallet", "topup", "--bogus"}, code: 2, stderrOnce: "flag provided but not defined: -bogus"},
+		{args: []string{"wallet", "topup"}, code: 2, wantErr: "missing --employer, --amount; see 'atsgate wallet topup --help'"},
+		{args: []string{"country", "list", "extra"}, code: 2, wantErr: `unexpected argument "extra"`},
+		{args: []string{"fly"}, code: 2, wantErr: `unknown command "fly"`},
+	} {
+		name := strings.Join(tc.args, " ")
+		stdout, stderr, code := call(tc.args...)
+		if code != tc.code {
+			t.Errorf("atsgate %s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, tc.code, stdout, stderr)
+		}
+		if tc.code == 0 && stderr != "" {
+			t.Errorf("atsgate %s: help wrote to stderr: %s", name, stderr)
+		}
+		if !strings.Contains(stdout, tc.wantOut) {
+			t.Errorf("atsgate %s: stdout lacks %q:\n%s", name, tc.wantOut, stdout)
+		}
+		if !strings.Contains(stderr, tc.wantErr) {
+			t.Errorf("atsgate %s: stderr lacks %q:\n%s", name, tc.wantErr, stderr)
+		}
+		if tc.stderrOnce != "" && strings.Count(stderr, tc.stderrOnce) != 1 {
+			t.Errorf("atsgate %s: %q appears %d times in stderr, want once:\n%s", name, tc.stderrOnce, strings.Count(stderr, tc.stderrOnce), stderr)
+		}
+	}
+
+	// Every command's help has its purpose, every flag and an example.
+	for name, cmd := range commands() {
+		if cmd.purpose == "" || cmd.example == "" || !strings.HasPrefix(cmd.example, "atsgate "+name) && !strings.Contains(cmd.example, " atsgate "+name) {
+			t.Errorf("%s: purpose %q, example %q", name, cmd.purpose, cmd.example)
+		}
+		stdout, stderr, code := call(append(strings.Fields(name), "--help")...)
+		if code != 0 || !strings.Contains(stdout, cmd.purpose) || !strings.Contains(stdout, "--json") || !strings.Contains(stdout, cmd.example) {
+			t.Errorf("atsgate %s --help: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+	}
+}
+
+// TestCLIActor: money entries name who posted them: --actor, else
+// ATSGATE_ACTOR, else $USER, else the OS account; never a bare "cli".
+func TestCLIActor(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite://" + t.TempDir() + "/actor.db"}
+	cli(t, vars, nil, "migrate")
+	cli(t, vars, nil, "country", "add", "--code", "gh", "--name", "Ghana", "--host", "gh.localhost",
+		"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50")
+	var emp wire.Employer
+	cli(t, vars, &emp, "employer", "add", "--country", "gh", "--name", "Acme")
+	id := jsonID(emp.ID)
+	topup := func(extra ...string) string {
+		t.Helper()
+		var le wire.LedgerEntry
+		cli(t, vars, &le, append([]string{"wallet", "topup", "--employer", id, "--amount", "1"}, extra...)...)
+		return le.Actor
+	}
+	if got := topup(); !strings.HasPrefix(got, "cli:") || len(got) <= len("cli:") {
+		t.Errorf("with no USER or ATSGATE_ACTOR: actor %q, want cli:<OS user>", got)
+	}
+	vars["USER"] = "ama"
+	if got := topup(); got != "cli:ama" {
+		t.Errorf("USER=ama: actor %q", got)
+	}
+	vars["ATSGATE_ACTOR"] = "finance-bot"
+	if got := topup(); got != "cli:finance-bot" {
+		t.Errorf("ATSGATE_ACTOR=finance-bot: actor %q", got)
+	}
+	if got := topup("--actor", "kofi"); got != "cli:kofi" {
+		t.Errorf("--actor kofi: actor %q", got)
+	}
+}
