@@ -2,6 +2,7 @@ package atsgate
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -68,9 +69,15 @@ func hasMoneyScale(d decimal.Decimal) bool { return d.Equal(d.Truncate(MoneyScal
 // withinMaxAmount reports whether |d| <= MaxAmount.
 func withinMaxAmount(d decimal.Decimal) bool { return !d.Abs().GreaterThan(maxAmount) }
 
-// ParseAmount reads a decimal amount such as "500" or "12.50", refusing
-// what CheckAmount refuses.
+// ParseAmount reads a decimal amount written plainly, such as "500",
+// "-20" or "12.50", refusing what CheckAmount refuses. Exponents ("1e3"),
+// thousands separators, spaces and a leading "+" are refused too: an
+// operator who typed 1e3 may have meant anything, and money is not
+// guessed at.
 func ParseAmount(s string) (decimal.Decimal, error) {
+	if !plainDecimal(s) {
+		return decimal.Zero, fmt.Errorf("%q is not a plain decimal amount (write 1000 or 12.50)", s)
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("%q is not a decimal amount", s)
@@ -115,3 +122,21 @@ type Money struct {
 
 // String renders "12.50 GHS".
 func (m Money) String() string { return m.Amount.StringFixed(MoneyScale) + " " + m.Currency }
+
+// plainDecimal reports whether s is an optional "-", digits, and an
+// optional "." followed by digits.
+func plainDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || (dot && frac == "") {
+		return false
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}

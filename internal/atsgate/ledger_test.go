@@ -44,7 +44,9 @@ func TestAmountRules(t *testing.T) {
 			}
 		})
 	}
-	if _, err := atsgate.ParseAmount("ten"); err == nil {
-		t.Error(`ParseAmount("ten") = nil error`)
+	for _, bad := range []string{"ten", "1e3", "1E3", "1.5e2", "+5", " 5", "5 ", "1,000", "1_000", ".5", "5.", "-", "", "0x10", "Infinity", "NaN"} {
+		if _, err := atsgate.ParseAmount(bad); err == nil {
+			t.Errorf("ParseAmount(%q) = nil error, want a refusal", bad)
+		}
 	}
 }
