@@ -356,7 +356,7 @@ func TestBackOfficeInBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.ID("status")),
 	)
 	waitFor(t, ctx, `location.search.includes("status=4xx") && document.readyState === "complete" && !!document.querySelector("table.logs")`)
-	if n := eval[int](t, ctx, `document.querySelectorAll("table.logs tbody tr").length`); n != 2 {
+	if n := eval[int](t, ctx, `document.querySelectorAll("table.logs tbody tr.entry").length`); n != 2 {
 		t.Errorf("4xx filter shows %d rows, want 2", n)
 	}
 }
