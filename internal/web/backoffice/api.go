@@ -407,12 +407,32 @@ func (h *Handler) APIIssueKey(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, body.Rotate)
+	plain, key, err := h.issueKey(c, id, body.Rotate)
 	if err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
 	return c.JSON(http.StatusCreated, wire.NewIssuedKey(plain, key))
+}
+
+// issueKey issues an employer's key for the API and the page alike, and
+// logs who did it (never the key).
+func (h *Handler) issueKey(c echo.Context, id int64, rotate bool) (string, *atsgate.APIKey, error) {
+	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, rotate)
+	if err != nil {
+		return "", nil, err
+	}
+	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
+	return plain, key, nil
+}
+
+// disableKey disables an employer's key for the API and the page alike,
+// and logs who did it.
+func (h *Handler) disableKey(c echo.Context, id int64) error {
+	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
+	return nil
 }
 
 // APIDisableKey disables an employer's active API key.
@@ -421,10 +441,9 @@ func (h *Handler) APIDisableKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
+	if err := h.disableKey(c, id); err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
 	return c.JSON(http.StatusOK, wire.KeyDisabled{EmployerID: id, Disabled: true})
 }
 

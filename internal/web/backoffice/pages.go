@@ -582,11 +582,10 @@ func (h *Handler) IssueKeyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, false)
+	plain, _, err := h.issueKey(c, id, false)
 	if err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
 	return h.renderStatement(c, http.StatusOK, plain, nil)
 }
 
@@ -596,10 +595,9 @@ func (h *Handler) DisableKeyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
+	if err := h.disableKey(c, id); err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
 	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done=key_off")
 }
 
