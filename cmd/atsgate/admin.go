@@ -13,7 +13,7 @@ import (
 
 func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	role := fs.String("role", "", "operator, reviewer or finance")
-	name := fs.String("name", "", "who holds the token; shown as admin:<name> in ledgers and job events (default: the role)")
+	name := fs.String("name", "", "who holds the token; shown as admin:<name> in ledgers and job events, so no two active tokens share one (default: the role)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	emp := employerFlag(fs)
 	amount := fs.String("amount", "", "amount, e.g. 500 or -20.50")
 	note := fs.String("note", "", "what the money is (required for an adjustment)")
+	reference := fs.String("reference", "", "your unique reference, e.g. the bank transfer's; the same reference again posts nothing new")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -44,15 +45,23 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	if err != nil {
 		return fmt.Errorf("--amount: %w", err)
 	}
+	// An empty reference would quietly mean "none", and the retry the
+	// operator meant to make safe would post twice.
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "reference" })
+	if given && atsgate.NormalReference(*reference) == "" {
+		return fmt.Errorf("--reference must not be blank")
+	}
 	st, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
 	var le *atsgate.LedgerEntry
+	var created bool
 	if adjust {
-		le, err = st.Adjust(ctx, id, a, e.actor(), *note)
+		le, created, err = st.Adjust(ctx, id, a, e.actor(), *note, *reference)
 	} else {
-		le, err = st.TopUp(ctx, id, a, e.actor(), *note)
+		le, created, err = st.TopUp(ctx, id, a, e.actor(), *note, *reference)
 	}
 	if err != nil {
 		return cliError(err)
@@ -62,6 +71,11 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 		return err
 	}
 	return e.print(wire.NewLedgerEntry(le, country), func(w io.Writer) {
+		if !created {
+			fmt.Fprintf(w, "reference %q was already posted as entry %d (%s of %s); nothing new was posted\n",
+				le.Reference, le.ID, le.Kind, le.Amount.StringFixed(2))
+			return
+		}
 		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, le.Amount.StringFixed(2), id, le.BalanceAfter.StringFixed(2))
 	})
 }

@@ -213,7 +213,7 @@ func seedDev(ctx context.Context, e *env, st *store.Store, addr net.Addr) error 
 	if err != nil {
 		return err
 	}
-	if _, err := st.TopUp(ctx, emp.ID, ng.Price.Mul(decimal.NewFromInt(100)), "seed", "development credit: 100 jobs"); err != nil {
+	if _, _, err := st.TopUp(ctx, emp.ID, ng.Price.Mul(decimal.NewFromInt(100)), "seed", "development credit: 100 jobs", ""); err != nil {
 		return err
 	}
 	key, _, err := st.IssueKey(ctx, emp.ID, false)

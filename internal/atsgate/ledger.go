@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -34,7 +36,49 @@ type LedgerEntry struct {
 	Period       string // minimum_spend: "2006-01"
 	Actor        string
 	Note         string
-	CreatedAt    time.Time
+	// Reference is the operator's idempotency reference of a top-up or an
+	// adjustment ("" when it had none); see CheckReference.
+	Reference string
+	CreatedAt time.Time
+}
+
+// MaxReferenceLength bounds a top-up's or adjustment's reference, in
+// characters: room for a UUID, a bank transfer number or a form's token,
+// not for a document.
+const MaxReferenceLength = 100
+
+// CheckReference says what is wrong with the reference of a top-up or an
+// adjustment, as a field message, or "" when it is acceptable. A reference
+// makes the posting idempotent: within one employer's ledger it names at
+// most one entry, so a retry of the same request (a double click, a
+// browser's resend, a CLI or API retry after a lost reply) posts nothing
+// new. References are trimmed of surrounding spaces (NormalReference) and
+// then compared exactly. The empty reference means "none"; where one is
+// required, the caller refuses it.
+func CheckReference(ref string) string {
+	switch {
+	case !utf8.ValidString(ref):
+		return "must be valid UTF-8"
+	case utf8.RuneCountInString(ref) > MaxReferenceLength:
+		return fmt.Sprintf("must be at most %d characters", MaxReferenceLength)
+	case strings.IndexFunc(ref, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+// NormalReference is ref as it is stored and compared: without
+// surrounding spaces, which a person typing it never means.
+func NormalReference(ref string) string { return strings.TrimSpace(ref) }
+
+// Repeats reports whether a top-up or adjustment of kind, amount and note
+// (trimmed, as stored) that carries e's reference is a retry of the request
+// that posted e, and so gets e back, rather than a different request
+// reusing the reference, which is a conflict. The actor is not compared:
+// two operators recording the same bank transfer under its number mean one
+// credit.
+func (e *LedgerEntry) Repeats(kind EntryKind, amount decimal.Decimal, note string) bool {
+	return e.Kind == kind && e.Amount.Equal(amount) && e.Note == note
 }
 
 // Statement is an employer's wallet over a period [From, To).

@@ -55,10 +55,17 @@ type Moderation interface {
 
 // Wallets moves money outside of job charges and reports on it.
 type Wallets interface {
-	// TopUp credits a positive amount. EINVALID for amount <= 0.
-	TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
-	// Adjust posts a signed correction with a mandatory note.
-	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
+	// TopUp credits a positive amount. With a reference (see
+	// CheckReference) it is idempotent: when the employer's ledger already
+	// has an entry with that reference, and it is the same request (see
+	// LedgerEntry.Repeats), TopUp posts nothing and returns that entry with
+	// created=false. EINVALID for amount <= 0 or a bad reference,
+	// ENOTFOUND, ECONFLICT when the reference belongs to a different
+	// request.
+	TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (entry *LedgerEntry, created bool, err error)
+	// Adjust posts a signed correction with a mandatory note, idempotent
+	// by reference like TopUp, with the same error codes.
+	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (entry *LedgerEntry, created bool, err error)
 	// Statement returns the entries posted in [from, to) with opening and
 	// closing balances; zero times leave that end open.
 	Statement(ctx context.Context, employerID int64, from, to time.Time) (*Statement, error)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -39,7 +41,11 @@ func (adminSessionRow) TableName() string { return "admin_sessions" }
 
 // IssueAdminToken creates a back-office token with a role and returns the
 // plain token: the only time it exists outside the caller's hands. EINVALID
-// for an unknown role or an over-long name.
+// for an unknown role or an over-long name; ECONFLICT when an active token
+// already has the name, which is the holder's actor (admin:<name>) in
+// ledgers and job events and so must say who acted. The unique index
+// admin_tokens_active_name decides, so concurrent issues cannot both win;
+// a revoked token's name may be given again.
 func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.Role) (plain string, tok *atsgate.AdminToken, err error) {
 	name = strings.TrimSpace(name)
 	fields := map[string]string{}
@@ -61,6 +67,10 @@ func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.R
 	}
 	row := adminTokenRow{Name: name, Role: string(role), Hash: hash, Prefix: prefix, CreatedAt: s.now().UTC()}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return "", nil, &atsgate.Error{Code: atsgate.ECONFLICT, Err: err, Message: fmt.Sprintf(
+				"an active admin token is already named %q; choose another name, or revoke that token first", name)}
+		}
 		return "", nil, translate(err, "admin token")
 	}
 	t := row.domain()

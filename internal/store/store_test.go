@@ -121,7 +121,7 @@ func newEmployer(t *testing.T, st *store.Store, c *atsgate.Country, o fixtureOpt
 		t.Fatalf("Authenticate: %v", err)
 	}
 	if o.balance != "" {
-		if _, err := st.TopUp(ctx, e.ID, dec(o.balance), "test", "initial"); err != nil {
+		if _, _, err := st.TopUp(ctx, e.ID, dec(o.balance), "test", "initial", ""); err != nil {
 			t.Fatalf("TopUp: %v", err)
 		}
 	}

@@ -61,7 +61,7 @@ func healthyLedger(t *testing.T, d string) (*fixture, *fixture) {
 	if _, err := st.Disapprove(ctx, b.ID, "admin:test", "spam"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Adjust(ctx, f.employer.ID, dec("-12.34"), "test", "bank fee"); err != nil {
+	if _, _, err := st.Adjust(ctx, f.employer.ID, dec("-12.34"), "test", "bank fee", ""); err != nil {
 		t.Fatal(err)
 	}
 	clk.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
@@ -113,7 +113,7 @@ func TestVerifyLedgerBreaches(t *testing.T) {
 		}, []string{atsgate.RuleBalanceSum}},
 		{"job charged twice", func(t *testing.T, f *fixture) {
 			exec(t, f.st, `DROP INDEX ledger_one_charge`)
-			if _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("1000"), "test", "covers the charge"); err != nil {
+			if _, _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("1000"), "test", "covers the charge", ""); err != nil {
 				t.Fatal(err)
 			}
 			j, err := f.st.Job(context.Background(), f.employer.ID, "A")

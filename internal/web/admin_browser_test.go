@@ -165,7 +165,7 @@ func newBackOfficeFixture(t *testing.T) *backOfficeFixture {
 	e.create(t, kumasi, job("KF-9", "title", "Store Manager"))
 	e.create(t, lagos, job("LL-1", "title", "Fleet Dispatcher"))
 	e.clock.Set(time.Date(2026, 6, 18, 9, 14, 32, 0, time.UTC))
-	if _, err := e.st.TopUp(ctx, f.acme.ID, decimal.RequireFromString("250"), "admin:olu", "bank transfer GH-2291"); err != nil {
+	if _, _, err := e.st.TopUp(ctx, f.acme.ID, decimal.RequireFromString("250"), "admin:olu", "bank transfer GH-2291", ""); err != nil {
 		t.Fatal(err)
 	}
 	e.create(t, f.acme, job("ACME-201", "title", "Backend Engineer",

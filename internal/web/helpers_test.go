@@ -156,7 +156,7 @@ func (e *env) employer(t testing.TB, cc, name, topup string, opts ...employerOpt
 
 func (e *env) topUp(t testing.TB, employerID int64, amount string) {
 	t.Helper()
-	if _, err := e.st.TopUp(context.Background(), employerID, decimal.RequireFromString(amount), "test", "top-up"); err != nil {
+	if _, _, err := e.st.TopUp(context.Background(), employerID, decimal.RequireFromString(amount), "test", "top-up", ""); err != nil {
 		t.Fatalf("top up: %v", err)
 	}
 }

@@ -32,6 +32,7 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 
 // adminRoutes is the whole surface of the back-office listener.
 func (s *Server) adminRoutes(e *echo.Echo) {
+	e.Use(mw.NoStore) // nothing this listener says is cached, errors included
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics) // admin listener only

@@ -54,6 +54,9 @@ func TestShapes(t *testing.T) {
 		BalanceAfter: decimal.RequireFromString("45499.5"), JobID: 12, Actor: "api:mjm_ng_AbCd", Note: "job L-1", CreatedAt: f.t0}
 	minimum := atsgate.LedgerEntry{ID: 40, EmployerID: 7, Kind: atsgate.EntryMinimumSpend, Amount: decimal.NewFromInt(-15499),
 		BalanceAfter: decimal.RequireFromString("30000.5"), Period: "2026-06", Actor: "reconcile", CreatedAt: f.t0.Add(time.Hour)}
+	topup := atsgate.LedgerEntry{ID: 41, EmployerID: 7, Kind: atsgate.EntryTopup, Amount: decimal.NewFromInt(500),
+		BalanceAfter: decimal.RequireFromString("30500.5"), Actor: "admin:olu", Note: "bank transfer", Reference: "GH-2291",
+		CreatedAt: f.t0.Add(2 * time.Hour)}
 	job := atsgate.Job{ID: 12, EmployerID: 7, CountryID: 2, ExternalID: "L-1", Dialect: atsgate.DialectATS,
 		State: atsgate.StatePublished, Title: "Cashier", Description: "<p>Till <b>work</b></p>", Deadline: "2026-08-01",
 		ApplyURL: "https://example.com/apply", AmountCharged: decimal.RequireFromString("4500.5"),
@@ -80,6 +83,7 @@ func TestShapes(t *testing.T) {
 		{"issued_key", wire.NewIssuedKey("mjm_ng_AbCdSECRET", &key)},
 		{"key_disabled", wire.KeyDisabled{EmployerID: 7, Disabled: true}},
 		{"entry", wire.EntryResponse{Entry: wire.NewLedgerEntry(&charge, &f.ng)}},
+		{"entry_reference", wire.EntryResponse{Entry: wire.NewLedgerEntry(&topup, &f.ng)}},
 		{"statement", wire.NewStatement(&atsgate.Statement{EmployerID: 7, Currency: "NGN",
 			OpeningBalance: decimal.NewFromInt(50000), ClosingBalance: decimal.RequireFromString("30000.5"),
 			Balance: decimal.RequireFromString("30000.5"), Entries: []atsgate.LedgerEntry{charge, minimum},

@@ -356,10 +356,21 @@ func (h *Handler) APIAdjust(c echo.Context) error { return h.apiMoney(c, h.bo.Ad
 
 // postMoney is a wallet operation of an operator: BackOffice.TopUp or
 // BackOffice.Adjust.
-type postMoney func(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error)
+type postMoney func(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (*atsgate.LedgerEntry, bool, error)
+
+// Headers of an idempotent top-up or adjustment on the admin API, as the
+// IETF's Idempotency-Key draft and common payment APIs spell them.
+const (
+	idempotencyKeyHeader = "Idempotency-Key"
+	replayedHeader       = "Idempotent-Replayed"
+)
 
 func (h *Handler) apiMoney(c echo.Context, post postMoney) error {
 	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ref, err := idempotencyKey(c)
 	if err != nil {
 		return err
 	}
@@ -375,11 +386,43 @@ func (h *Handler) apiMoney(c echo.Context, post postMoney) error {
 	if err != nil {
 		return err
 	}
-	le, err := post(c.Request().Context(), emp.ID, amount, adminOf(c).Actor(), body.Note)
+	le, created, err := post(c.Request().Context(), emp.ID, amount, adminOf(c).Actor(), body.Note, ref)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, wire.EntryResponse{Entry: wire.NewLedgerEntry(le, country)})
+	status := http.StatusCreated
+	if !created {
+		// A retry of a request that was posted: the first entry, and a
+		// header that tells the client it was not posted again.
+		status = http.StatusOK
+		c.Response().Header().Set(replayedHeader, "true")
+	}
+	return c.JSON(status, wire.EntryResponse{Entry: wire.NewLedgerEntry(le, country)})
+}
+
+// idempotencyKey reads the optional Idempotency-Key header, the reference
+// of a top-up or adjustment. Sent, it must say something: a blank or
+// repeated header would otherwise quietly post without idempotency, the
+// very double credit the client sent it to prevent.
+func idempotencyKey(c echo.Context) (string, error) {
+	vs := c.Request().Header.Values(idempotencyKeyHeader)
+	if len(vs) == 0 {
+		return "", nil
+	}
+	bad := func(msg string) error {
+		return atsgate.Invalid(map[string]string{idempotencyKeyHeader: msg})
+	}
+	if len(vs) > 1 {
+		return "", bad("must be sent once")
+	}
+	ref := atsgate.NormalReference(vs[0])
+	if ref == "" {
+		return "", bad("must not be blank")
+	}
+	if msg := atsgate.CheckReference(ref); msg != "" {
+		return "", bad(msg)
+	}
+	return ref, nil
 }
 
 func (h *Handler) employerCountry(c echo.Context, id int64) (*atsgate.Employer, *atsgate.Country, error) {

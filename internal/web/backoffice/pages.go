@@ -2,6 +2,7 @@ package backoffice
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"html/template"
@@ -76,6 +77,15 @@ type pageData struct {
 	Data  any
 }
 
+// referenceField is the hidden field of a money form that holds its
+// reference.
+const referenceField = "reference"
+
+// NewReference is a fresh reference for one money form on the page: 128
+// random bits, so two forms never share one, while the form itself,
+// however often it is sent, always carries the same (see pageMoney).
+func (d *pageData) NewReference() string { return "form-" + rand.Text() }
+
 // can reports whether the signed-in role holds a permission, for
 // templates that hide actions the role may not take.
 func (d *pageData) Can(p string) bool {
@@ -125,13 +135,15 @@ func pageHeaders(c echo.Context) {
 // flashes are the messages a redirect after a form may show; the query
 // names one, so no text from the URL reaches the page.
 var flashes = map[string]string{
-	"approved":    "Job %s approved and published.",
-	"disapproved": "Job %s disapproved; its charge was refunded.",
-	"topup":       "Top-up posted.",
-	"adjust":      "Adjustment posted.",
-	"key_off":     "The API key was disabled.",
-	"reconciled":  "Reconciliation run for %s.",
-	"signed_out":  "You are signed out.",
+	"approved":     "Job %s approved and published.",
+	"disapproved":  "Job %s disapproved; its charge was refunded.",
+	"topup":        "Top-up posted.",
+	"adjust":       "Adjustment posted.",
+	"topup_again":  "This top-up was already posted as entry %s; it was not posted again.",
+	"adjust_again": "This adjustment was already posted as entry %s; it was not posted again.",
+	"key_off":      "The API key was disabled.",
+	"reconciled":   "Reconciliation run for %s.",
+	"signed_out":   "You are signed out.",
 }
 
 func flash(c echo.Context) string {
@@ -556,23 +568,48 @@ func (h *Handler) AdjustPage(c echo.Context) error { return h.pageMoney(c, "adju
 
 // pageMoney posts a form's amount with post, then shows the employer page
 // with done's message.
+//
+// Every money form carries a fresh reference (pageData.NewReference), and
+// the store posts a reference once: a double click, a browser resending
+// the form or an operator resubmitting it after a lost reply repeats the
+// reference and gets the first entry back instead of a second credit. The
+// session's CSRF token cannot do this: it lasts the session and fits every
+// form.
 func (h *Handler) pageMoney(c echo.Context, done string, post postMoney) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
+	}
+	ref := atsgate.NormalReference(formValue(c, referenceField))
+	if ref == "" || atsgate.CheckReference(ref) != "" {
+		return h.renderStatement(c, http.StatusUnprocessableEntity, "",
+			atsgate.Invalid(map[string]string{"reference": "is missing from the form or damaged; reload the page and try again"}))
 	}
 	amount, err := atsgate.ParseAmount(strings.TrimSpace(formValue(c, "amount")))
 	if err != nil {
 		return h.renderStatement(c, http.StatusUnprocessableEntity, "",
 			atsgate.Invalid(map[string]string{"amount": "must be a decimal amount with at most two decimals"}))
 	}
-	_, err = post(c.Request().Context(), id, amount, adminOf(c).Actor(), formValue(c, "note"))
-	if code := atsgate.ErrorCode(err); code == atsgate.EINVALID {
+	le, created, err := post(c.Request().Context(), id, amount, adminOf(c).Actor(), formValue(c, "note"), ref)
+	switch atsgate.ErrorCode(err) {
+	case "":
+	case atsgate.EINVALID:
 		return h.renderStatement(c, http.StatusUnprocessableEntity, "", err)
-	} else if err != nil {
+	case atsgate.ECONFLICT:
+		// The same form sent again with another amount or note (edited
+		// after going back, say): it posted once already, and this is not
+		// a retry of that posting.
+		return h.renderStatement(c, http.StatusConflict, "", atsgate.Errorf(atsgate.ECONFLICT,
+			"This form was already posted with a different amount or note, so nothing was posted this time. "+
+				"Check the statement; for a new posting use the fresh form below."))
+	default:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done="+done)
+	q := url.Values{"done": {done}}
+	if !created {
+		q = url.Values{"done": {done + "_again"}, "ref": {strconv.FormatInt(le.ID, 10)}}
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?"+q.Encode())
 }
 
 // IssueKeyPage issues (or rotates) an API key and shows it once, on the
