@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/wire"
@@ -28,8 +30,14 @@ func employerCountry(ctx context.Context, st *store.Store, id int64) (*atsgate.E
 
 func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust bool) error {
 	emp := employerFlag(fs)
-	amount := fs.String("amount", "", "amount, e.g. 500 or -20.50")
-	note := fs.String("note", "", "what the money is (required for an adjustment)")
+	var amount, note *string
+	if adjust {
+		amount = fs.String("amount", "", "the signed correction in the wallet's currency, e.g. -20.50 or 15 (required)")
+		note = fs.String("note", "", "why the correction is made; shown on statements (required)")
+	} else {
+		amount = fs.String("amount", "", "the money received, in the wallet's currency, e.g. 500 or 12.50 (required)")
+		note = fs.String("note", "", "what the money is, e.g. \"bank transfer 123\"; shown on statements")
+	}
 	reference := fs.String("reference", "", "your unique reference, e.g. the bank transfer's; the same reference again posts nothing new")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,6 +64,12 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	if err != nil {
 		return err
 	}
+	// The employer first: an unknown one is "not found", as in every other
+	// command, not a wallet that is missing.
+	_, country, err := employerCountry(ctx, st, id)
+	if err != nil {
+		return err
+	}
 	var le *atsgate.LedgerEntry
 	var created bool
 	if adjust {
@@ -66,17 +80,14 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	if err != nil {
 		return cliError(err)
 	}
-	_, country, err := employerCountry(ctx, st, id)
-	if err != nil {
-		return err
-	}
+	money := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: country.Currency}.String() }
 	return e.print(wire.NewLedgerEntry(le, country), func(w io.Writer) {
 		if !created {
 			fmt.Fprintf(w, "reference %q was already posted as entry %d (%s of %s); nothing new was posted\n",
-				le.Reference, le.ID, le.Kind, le.Amount.StringFixed(2))
+				le.Reference, le.ID, le.Kind, money(le.Amount))
 			return
 		}
-		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, le.Amount.StringFixed(2), id, le.BalanceAfter.StringFixed(2))
+		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, money(le.Amount), id, money(le.BalanceAfter))
 	})
 }
 

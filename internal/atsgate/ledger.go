@@ -164,8 +164,26 @@ type Money struct {
 	Currency string
 }
 
-// String renders "12.50 GHS".
-func (m Money) String() string { return m.Amount.StringFixed(MoneyScale) + " " + m.Currency }
+// String renders m for people: two decimals, thousands grouped with
+// commas, and always the currency ("12.50 GHS", "-10,000.00 NGN"). Every
+// human surface (back-office pages, CLI text) prints money this way; the
+// JSON surfaces print plain decimal strings with the currency beside them.
+func (m Money) String() string {
+	s := m.Amount.StringFixed(MoneyScale)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String() + "." + frac + " " + m.Currency
+}
 
 // plainDecimal reports whether s is an optional "-", digits, and an
 // optional "." followed by digits.

@@ -94,3 +94,17 @@ func TestEntryRepeats(t *testing.T) {
 		}
 	}
 }
+
+// TestMoneyString: people read money with two decimals, grouped
+// thousands and the currency, whatever the sign or size.
+func TestMoneyString(t *testing.T) {
+	for in, want := range map[string]string{
+		"0": "0.00 GHS", "5": "5.00 GHS", "12.5": "12.50 GHS", "999.99": "999.99 GHS", "1000": "1,000.00 GHS",
+		"-1000": "-1,000.00 GHS", "500000": "500,000.00 GHS", "1234567.89": "1,234,567.89 GHS",
+		"-0.5": "-0.50 GHS", "1000000000000000": "1,000,000,000,000,000.00 GHS",
+	} {
+		if got := (atsgate.Money{Amount: decimal.RequireFromString(in), Currency: "GHS"}).String(); got != want {
+			t.Errorf("Money(%s) = %q, want %q", in, got, want)
+		}
+	}
+}

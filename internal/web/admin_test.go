@@ -961,14 +961,14 @@ func TestAdminPagesContent(t *testing.T) {
 	}
 
 	_, html = b.page("/admin/employers")
-	for _, want := range []string{"Lagos Ltd", "44987.50 NGN", "Acme Ltd", "950.00 GHS", "Ghana (gh)"} {
+	for _, want := range []string{"Lagos Ltd", "44,987.50 NGN", "Acme Ltd", "950.00 GHS", "Ghana (gh)"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("employers page lacks %q", want)
 		}
 	}
 
 	_, html = b.page("/admin/employers/" + itoa(a.lagos.ID) + "?from=2026-07-01&to=2026-08-01")
-	for _, want := range []string{`id="opening">45000.00 NGN`, `id="closing">44987.50 NGN`, "5000.00 NGN", "-12.50 NGN",
+	for _, want := range []string{`id="opening">45,000.00 NGN`, `id="closing">44,987.50 NGN`, "5,000.00 NGN", "-12.50 NGN",
 		`data-kind="job_refund"`, "statement.csv?from=2026-07-01&amp;to=2026-08-01", "2026-07-01 to 2026-07-31 inclusive"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("statement page lacks %q", want)
