@@ -106,3 +106,29 @@ func TestCLIActor(t *testing.T) {
 		t.Errorf("--actor kofi: actor %q", got)
 	}
 }
+
+// TestCLIRefusesWhatItCannotMean: a reversed statement period and money in
+// exponent notation are refused (exit 2), and admin token issue names the
+// real back-office address, not a placeholder.
+func TestCLIRefusesWhatItCannotMean(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite://" + t.TempDir() + "/refuse.db", "ATSGATE_ADMIN_ADDR": "0.0.0.0:9181"}
+	cli(t, vars, nil, "migrate")
+	cli(t, vars, nil, "country", "add", "--code", "gh", "--name", "Ghana", "--host", "gh.localhost",
+		"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50")
+	var emp wire.Employer
+	cli(t, vars, &emp, "employer", "add", "--country", "gh", "--name", "Acme")
+	id := jsonID(emp.ID)
+	if msg := cliErr(t, vars, "wallet", "show", "--employer", id, "--from", "2026-12-01", "--to", "2026-11-01"); !strings.Contains(msg, "--to must be a later day") {
+		t.Errorf("reversed period: %s", msg)
+	}
+	if msg := cliErr(t, vars, "wallet", "topup", "--employer", id, "--amount", "1e3"); !strings.Contains(msg, "not a plain decimal") {
+		t.Errorf("--amount 1e3: %s", msg)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"atsgate", "admin", "token", "issue", "--role", "finance", "--name", "fi"}, envOf(vars), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "http://127.0.0.1:9181/admin/login") || strings.Contains(out.String(), "<ATSGATE_ADMIN_ADDR>") {
+		t.Errorf("admin token issue says:\n%s", out.String())
+	}
+}

@@ -124,7 +124,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		}
 		t, err := time.ParseInLocation(atsgate.DateLayout, v, country.Location)
 		if err != nil {
-			return t, fmt.Errorf("--%s must be a date such as 2026-10-01", name)
+			return t, &usageError{msg: fmt.Sprintf("--%s must be a date such as 2026-10-01", name)}
 		}
 		return t, nil
 	}
@@ -136,24 +136,30 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
+	if !f.IsZero() && !t.IsZero() && !t.After(f) {
+		return &usageError{msg: "--to must be a later day than --from (--to is the day after the period's last)"}
+	}
 	s, err := st.Statement(ctx, id, f, t)
 	if err != nil {
 		return cliError(err)
 	}
 	out := wire.NewStatement(s, employer, country, *from, *to)
 	return e.print(out, func(w io.Writer) {
-		fmt.Fprintf(w, "employer %d %q: balance %s %s\n", id, employer.Name, out.Balance, s.Currency)
+		money := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: s.Currency}.String() }
+		fmt.Fprintf(w, "employer %d %q: balance %s\n", id, employer.Name, money(s.Balance))
 		if *from != "" || *to != "" {
-			fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, out.OpeningBalance, out.ClosingBalance)
+			fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, money(s.OpeningBalance), money(s.ClosingBalance))
 		}
-		fmt.Fprintln(w, "ID\tTIME\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE")
+		// Times are the employer's country's, as its periods are; the
+		// header says which zone.
+		fmt.Fprintf(w, "ID\tTIME (%s)\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE\n", country.TimeZone)
 		for _, le := range s.Entries {
 			job := ""
 			if le.JobID != 0 {
 				job = fmt.Sprint(le.JobID)
 			}
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ID, country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
-				le.Kind, le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2), job, le.Actor, le.Note)
+				le.Kind, money(le.Amount), money(le.BalanceAfter), job, le.Actor, le.Note)
 		}
 	})
 }
