@@ -57,7 +57,7 @@ func commands() map[string]command {
 		"country list": {usage: "country list", run: cmdCountryList,
 			purpose: "list the country sites",
 			example: "atsgate country list"},
-		"employer add": {usage: "employer add --country gh --name NAME [--code ACME] [--price 50] [--auto-publish] [--min-monthly-spend 500 --commitment-start 2026-10]", run: cmdEmployerAdd,
+		"employer add": {usage: "employer add --country gh --name NAME [--code ACME] [--price 50] [--auto-publish] [--min-monthly-spend 500 --commitment-start 2026-10] [--allow-same-name]", run: cmdEmployerAdd,
 			purpose: "add an employer, with an empty wallet, to a country",
 			example: "atsgate employer add --country gh --name \"Acme Ltd\" --auto-publish"},
 		"employer list": {usage: "employer list [--country gh]", run: cmdEmployerList,

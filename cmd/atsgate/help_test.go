@@ -132,3 +132,26 @@ func TestCLIRefusesWhatItCannotMean(t *testing.T) {
 		t.Errorf("admin token issue says:\n%s", out.String())
 	}
 }
+
+// TestCLIEmployerSameName: a second employer with the same name (in any
+// case) in the same country is refused unless the operator says it is
+// another company; another country may use the name.
+func TestCLIEmployerSameName(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": "sqlite://" + t.TempDir() + "/names.db"}
+	cli(t, vars, nil, "migrate")
+	for _, cc := range []string{"gh", "ng"} {
+		cli(t, vars, nil, "country", "add", "--code", cc, "--name", cc, "--host", cc+".localhost",
+			"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50")
+	}
+	cli(t, vars, nil, "employer", "add", "--country", "gh", "--name", "Acme Ltd")
+	if msg := cliErr(t, vars, "employer", "add", "--country", "gh", "--name", "ACME LTD"); !strings.Contains(msg, "already named") {
+		t.Errorf("same name: %s", msg)
+	}
+	cli(t, vars, nil, "employer", "add", "--country", "ng", "--name", "Acme Ltd")
+	cli(t, vars, nil, "employer", "add", "--country", "gh", "--name", "Acme Ltd", "--allow-same-name")
+	var emps []wire.Employer
+	cli(t, vars, &emps, "employer", "list", "--country", "gh")
+	if len(emps) != 2 {
+		t.Errorf("%d employers in gh, want 2 (the first and the one allowed)", len(emps))
+	}
+}
