@@ -41,6 +41,8 @@ func (adminSessionRow) TableName() string { return "admin_sessions" }
 // plain token: the only time it exists outside the caller's hands. EINVALID
 // for an unknown role or an over-long name.
 func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.Role) (plain string, tok *atsgate.AdminToken, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	name = strings.TrimSpace(name)
 	fields := map[string]string{}
 	if !role.Valid() {
@@ -69,6 +71,8 @@ func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.R
 
 // AdminTokens lists every back-office token, newest first.
 func (s *Store) AdminTokens(ctx context.Context) ([]atsgate.AdminToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []adminTokenRow
 	if err := s.db.WithContext(ctx).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, translate(err, "admin tokens")
@@ -98,6 +102,8 @@ func (s *Store) RevokeAdminToken(ctx context.Context, id int64) error {
 // AuthenticateAdmin implements atsgate.Admins. Tokens are looked up on
 // every request, so a revocation takes effect at once everywhere.
 func (s *Store) AuthenticateAdmin(ctx context.Context, hash string) (*atsgate.AdminToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []adminTokenRow
 	if err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&rows).Error; err != nil {
 		return nil, translate(err, "admin token")
@@ -145,6 +151,8 @@ func (s *Store) CreateAdminSession(ctx context.Context, tokenID int64, ttl time.
 
 // AdminSession implements atsgate.Admins.
 func (s *Store) AdminSession(ctx context.Context, id string) (*atsgate.AdminSession, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r struct {
 		ID         string
 		TokenID    int64
@@ -174,12 +182,16 @@ WHERE s.id = ? AND s.expires_at > ? AND t.revoked_at IS NULL`, id, s.now().UTC()
 
 // DeleteAdminSession implements atsgate.Admins.
 func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return translate(s.db.WithContext(ctx).Where("id = ?", id).Delete(&adminSessionRow{}).Error, "admin session")
 }
 
 // EmployerPage implements atsgate.BackOffice: keyset pages by ID, so a
 // page costs the same however far into the list it is.
 func (s *Store) EmployerPage(ctx context.Context, countryID, afterID int64, limit int) ([]atsgate.Employer, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if limit <= 0 || limit > maxPageSize {
 		limit = defaultPageSize
 	}
@@ -203,6 +215,8 @@ var _ atsgate.BackOffice = (*Store)(nil)
 // CountryBalances implements atsgate.BackOffice: one aggregate over the
 // wallets, never a walk over the employers.
 func (s *Store) CountryBalances(ctx context.Context) ([]atsgate.CountryBalance, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []struct {
 		CountryID int64
 		Currency  string

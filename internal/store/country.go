@@ -68,6 +68,8 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 
 // Countries lists every country with its hosts, by code.
 func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []countryRow
 	if err := s.db.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
 		return nil, translate(err, "countries")
@@ -89,6 +91,8 @@ func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
 
 // Country returns a country by ID or two-letter code. ENOTFOUND.
 func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row countryRow
 	q := s.db.WithContext(ctx)
 	if atsgate.IsCountryCode(strings.ToLower(idOrCode)) {
@@ -117,6 +121,8 @@ func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Countr
 		c := e.(hostEntry).country // a copy: callers may not share it
 		return &c, nil
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row countryRow
 	err := s.db.WithContext(ctx).
 		Joins("JOIN country_hosts h ON h.country_id = countries.id").

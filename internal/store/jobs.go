@@ -346,6 +346,8 @@ func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor,
 
 // Job implements atsgate.Jobs.
 func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row jobRow
 	if err := s.db.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
 		return nil, translate(err, "job "+externalID)
@@ -355,6 +357,8 @@ func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*
 
 // JobByID returns any job by its internal ID, for the back office. ENOTFOUND.
 func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row jobRow
 	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", id))
@@ -381,6 +385,8 @@ const (
 // new jobs get larger IDs, so they never shift the pages a client is
 // walking, and each page is one index range scan however deep it is.
 func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFilter) (*atsgate.JobPage, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := f.Limit
 	if limit == 0 {
 		limit = defaultPageSize

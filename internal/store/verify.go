@@ -20,12 +20,16 @@ import (
 // on PostgreSQL; SQLite transactions are serial), so it can run beside live
 // traffic without reporting half-written moves as breaches. Entries are
 // streamed, so a large ledger is checked in constant memory per employer.
+// It is not bounded by the store's timeout, nor by PostgreSQL's statement
+// timeout: a large ledger takes what it takes.
 func (s *Store) VerifyLedger(ctx context.Context, employerID int64) ([]atsgate.Breach, error) {
 	breaches := []atsgate.Breach{}
-	err := s.transact(ctx, func(tx *gorm.DB) error {
-		breaches = breaches[:0]
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.dialect == Postgres {
 			if err := tx.Exec(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec(`SET LOCAL statement_timeout = 0`).Error; err != nil {
 				return err
 			}
 		}

@@ -103,6 +103,8 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 // it, so the opening balance is the balance after the last entry before
 // from, and the running balance needs no arithmetic here.
 func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.Time) (*atsgate.Statement, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var w walletRow
 	if err := s.db.WithContext(ctx).Take(&w, "employer_id = ?", employerID).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("wallet of employer %d", employerID))
@@ -146,6 +148,8 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 
 // Balances returns the wallet balance of each employer, by employer ID.
 func (s *Store) Balances(ctx context.Context, employerIDs []int64) (map[int64]atsgate.Money, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []walletRow
 	if err := s.db.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
 		return nil, translate(err, "wallets")
