@@ -74,7 +74,7 @@ func (s *Store) AdminTokens(ctx context.Context) ([]atsgate.AdminToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []adminTokenRow
-	if err := s.db.WithContext(ctx).Order("id DESC").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, translate(err, "admin tokens")
 	}
 	out := make([]atsgate.AdminToken, len(rows))
@@ -105,7 +105,7 @@ func (s *Store) AuthenticateAdmin(ctx context.Context, hash string) (*atsgate.Ad
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []adminTokenRow
-	if err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&rows).Error; err != nil {
 		return nil, translate(err, "admin token")
 	}
 	if len(rows) == 0 {
@@ -164,7 +164,7 @@ func (s *Store) AdminSession(ctx context.Context, id string) (*atsgate.AdminSess
 		TPrefix    string
 		TCreatedAt time.Time
 	}
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.rdb.WithContext(ctx).Raw(`
 SELECT s.id, s.token_id, s.csrf, s.created_at, s.expires_at,
        t.name AS t_name, t.role AS t_role, t.prefix AS t_prefix, t.created_at AS t_created_at
 FROM admin_sessions s
@@ -195,7 +195,7 @@ func (s *Store) EmployerPage(ctx context.Context, countryID, afterID int64, limi
 	if limit <= 0 || limit > maxPageSize {
 		limit = defaultPageSize
 	}
-	q := s.db.WithContext(ctx).Where("id > ?", afterID)
+	q := s.rdb.WithContext(ctx).Where("id > ?", afterID)
 	if countryID != 0 {
 		q = q.Where("country_id = ?", countryID)
 	}
@@ -223,7 +223,7 @@ func (s *Store) CountryBalances(ctx context.Context) ([]atsgate.CountryBalance, 
 		Employers int64
 		Minor     int64
 	}
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.rdb.WithContext(ctx).Raw(`
 SELECT e.country_id, w.currency, COUNT(*) AS employers, COALESCE(SUM(w.balance_minor), 0) AS minor
 FROM wallets w JOIN employers e ON e.id = w.employer_id
 GROUP BY e.country_id, w.currency

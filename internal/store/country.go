@@ -71,11 +71,11 @@ func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []countryRow
-	if err := s.db.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
 		return nil, translate(err, "countries")
 	}
 	var hosts []hostRow
-	if err := s.db.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
 		return nil, translate(err, "hosts")
 	}
 	byCountry := map[int64][]string{}
@@ -94,7 +94,7 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var row countryRow
-	q := s.db.WithContext(ctx)
+	q := s.rdb.WithContext(ctx)
 	if atsgate.IsCountryCode(strings.ToLower(idOrCode)) {
 		q = q.Where("code = ?", strings.ToLower(idOrCode))
 	} else if id, err := strconv.ParseInt(idOrCode, 10, 64); err == nil {
@@ -108,7 +108,7 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 		return nil, translate(err, "country "+idOrCode)
 	}
 	var hosts []string
-	if err := s.db.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
 		return nil, translate(err, "hosts")
 	}
 	return s.countryFromRow(&row, hosts), nil
@@ -124,7 +124,7 @@ func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Countr
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var row countryRow
-	err := s.db.WithContext(ctx).
+	err := s.rdb.WithContext(ctx).
 		Joins("JOIN country_hosts h ON h.country_id = countries.id").
 		Where("h.host = ?", host).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -109,7 +109,7 @@ func (s *Store) Employers(ctx context.Context, countryID int64) ([]atsgate.Emplo
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []employerRow
-	q := s.db.WithContext(ctx).Order("id")
+	q := s.rdb.WithContext(ctx).Order("id")
 	if countryID != 0 {
 		q = q.Where("country_id = ?", countryID)
 	}
@@ -128,7 +128,7 @@ func (s *Store) Employer(ctx context.Context, id int64) (*atsgate.Employer, erro
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var row employerRow
-	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&row, id).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("employer %d", id))
 	}
 	return employerFromRow(&row), nil

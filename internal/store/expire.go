@@ -22,7 +22,7 @@ const expireBatch = 500
 func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 	var countries []countryRow
 	if err := s.bounded(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error
+		return s.rdb.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error
 	}); err != nil {
 		return 0, translate(err, "countries")
 	}
@@ -33,7 +33,7 @@ func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 		for {
 			var ids []int64
 			err := s.bounded(ctx, func(ctx context.Context) error {
-				return s.db.WithContext(ctx).Model(&jobRow{}).
+				return s.rdb.WithContext(ctx).Model(&jobRow{}).
 					Where("state = ? AND country_id = ? AND deadline <> '' AND deadline < ?", string(atsgate.StatePublished), c.ID, today).
 					Order("id").Limit(expireBatch).Pluck("id", &ids).Error
 			})

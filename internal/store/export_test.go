@@ -1,4 +1,11 @@
 package store
 
+import "context"
+
+// WithWalkHook makes VerifyLedger call f once it has read its first
+// ledger entry and before it reads the rest: a test can then do things
+// while a verification is mid-walk, holding its snapshot.
+func WithWalkHook(f func(context.Context)) Option { return func(s *Store) { s.onWalk = f } }
+
 // Translate exposes translate to the tests of its mapping.
 var Translate = translate

@@ -135,7 +135,7 @@ func (s *Store) copyLogs(ctx context.Context, rows []logRow) error {
 func (s *Store) Logs(ctx context.Context, f atsgate.LogFilter) ([]atsgate.LogEntry, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	q := s.db.WithContext(ctx).Model(&logRow{})
+	q := s.rdb.WithContext(ctx).Model(&logRow{})
 	if f.EmployerID != 0 {
 		q = q.Where("employer_id = ?", f.EmployerID)
 	}

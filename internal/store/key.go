@@ -30,11 +30,11 @@ func (s *Store) IssueKey(ctx context.Context, employerID int64, mustHaveActive b
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var emp employerRow
-	if err := s.db.WithContext(ctx).Take(&emp, employerID).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&emp, employerID).Error; err != nil {
 		return "", nil, translate(err, fmt.Sprintf("employer %d", employerID))
 	}
 	var country countryRow
-	if err := s.db.WithContext(ctx).Take(&country, emp.CountryID).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&country, emp.CountryID).Error; err != nil {
 		return "", nil, translate(err, "country")
 	}
 	plain, hash, prefix, err := atsgate.NewAPIKey(country.Code)
@@ -88,7 +88,7 @@ func (s *Store) Keys(ctx context.Context, employerID int64) ([]atsgate.APIKey, e
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []keyRow
-	if err := s.db.WithContext(ctx).Where("employer_id = ?", employerID).Order("id DESC").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, translate(err, "api keys")
 	}
 	out := make([]atsgate.APIKey, len(rows))
@@ -119,7 +119,7 @@ func (s *Store) Authenticate(ctx context.Context, keyHash string) (*atsgate.Prin
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var r authRow
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.rdb.WithContext(ctx).Raw(`
 SELECT k.id AS key_id, k.prefix AS key_prefix,
        e.id, e.country_id, e.name, e.code, e.price_minor, e.auto_publish,
        e.min_monthly_spend_minor, e.commitment_start, e.active, e.created_at,

@@ -18,7 +18,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsg
 	if limit <= 0 || limit > maxPageSize {
 		limit = defaultPageSize
 	}
-	q := s.db.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
+	q := s.rdb.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
 	if f.CountryID != 0 {
 		q = q.Where("country_id = ?", f.CountryID)
 	}
@@ -104,7 +104,7 @@ func (s *Store) JobEvents(ctx context.Context, jobID int64) ([]atsgate.JobEvent,
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []eventRow
-	if err := s.db.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
 		return nil, translate(err, "job events")
 	}
 	out := make([]atsgate.JobEvent, len(rows))

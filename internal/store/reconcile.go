@@ -51,7 +51,7 @@ WHERE e.min_monthly_spend_minor IS NOT NULL`
 		args = append(args, countryID)
 	}
 	var rows []commitmentRow
-	if err := s.db.WithContext(ctx).Raw(q+` ORDER BY e.id`, args...).Scan(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Raw(q+` ORDER BY e.id`, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "commitments")
 	}
 	return rows, nil
@@ -95,7 +95,7 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 		}
 		var spend int64
 		if err := s.bounded(ctx, func(ctx context.Context) (err error) {
-			spend, err = monthSpend(s.db.WithContext(ctx), r.ID, from, to)
+			spend, err = monthSpend(s.rdb.WithContext(ctx), r.ID, from, to)
 			return err
 		}); err != nil {
 			return nil, err
@@ -123,12 +123,12 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 func (s *Store) minimumEntries(ctx context.Context, month string, employerID, countryID int64) (map[int64]ledgerRow, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	q := s.db.WithContext(ctx).Where("kind = ? AND period = ?", string(atsgate.EntryMinimumSpend), month)
+	q := s.rdb.WithContext(ctx).Where("kind = ? AND period = ?", string(atsgate.EntryMinimumSpend), month)
 	if employerID != 0 {
 		q = q.Where("employer_id = ?", employerID)
 	}
 	if countryID != 0 {
-		q = q.Where("employer_id IN (?)", s.db.WithContext(ctx).Model(&employerRow{}).Select("id").Where("country_id = ?", countryID))
+		q = q.Where("employer_id IN (?)", s.rdb.WithContext(ctx).Model(&employerRow{}).Select("id").Where("country_id = ?", countryID))
 	}
 	var rows []ledgerRow
 	if err := q.Find(&rows).Error; err != nil {

@@ -40,11 +40,15 @@ const (
 
 // Store is the GORM-backed implementation of the domain interfaces.
 type Store struct {
-	db      *gorm.DB
+	// db takes writes and transactions. rdb takes plain reads: on
+	// PostgreSQL it is the same pool; on SQLite it is a pool of its own,
+	// so reads never queue behind the one writer connection.
+	db, rdb *gorm.DB
 	dialect string
 	now     atsgate.Clock
-	timeout time.Duration   // see bound
-	pg      *pgx.ConnConfig // PostgreSQL's connection settings, for Migrate
+	timeout time.Duration         // see bound
+	pg      *pgx.ConnConfig       // PostgreSQL's connection settings, for Migrate
+	onWalk  func(context.Context) // test hook: VerifyLedger calls it mid-walk
 
 	locations sync.Map // time zone name → *time.Location
 	hosts     sync.Map // host → hostEntry; see CountryByHost
@@ -55,6 +59,11 @@ type Option func(*Store)
 
 // WithClock makes the store read time from now instead of time.Now.
 func WithClock(now atsgate.Clock) Option { return func(s *Store) { s.now = now } }
+
+// readers is the size of SQLite's read pool: WAL lets any number of
+// readers run beside the writer, each on its own connection; a few are
+// plenty for a machine's cores.
+const readers = 4
 
 // Open connects to databaseURL: "postgres://…" (or "postgresql://…") or
 // "sqlite://PATH". It does not migrate.
@@ -69,7 +78,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		SkipDefaultTransaction: true, // transactions are explicit
 		NowFunc:                func() time.Time { return s.now().UTC() },
 	}
-	var dialector gorm.Dialector
+	var dialector, reader gorm.Dialector
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		s.dialect = Postgres
@@ -102,6 +111,10 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		busy := fmt.Sprintf("_pragma=busy_timeout(%d)", s.timeout.Milliseconds())
 		dialector = sqlite.Open("file:" + path + "?" + busy +
 			"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		// The readers cannot write (query_only), and their transactions
+		// are deferred: a read transaction takes no lock, and sees one
+		// snapshot from its first read to its end.
+		reader = sqlite.Open("file:" + path + "?" + busy + "&_pragma=foreign_keys(1)&_pragma=query_only(1)")
 	default:
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or sqlite://")
 	}
@@ -114,8 +127,9 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	if s.dialect == SQLite {
-		// One connection: SQLite has one writer anyway, and this makes every
-		// transaction, read or write, run in turn without SQLITE_BUSY.
+		// One writer connection: SQLite has one writer anyway, and this
+		// makes write transactions queue here, in turn and within their
+		// deadline, rather than poll the file lock.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
 		sqlDB.SetMaxOpenConns(25)
@@ -128,14 +142,32 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s.db = db
+	s.db, s.rdb = db, db
+	if reader != nil {
+		// Opened after the writer's first connection, which has put the
+		// file in WAL mode.
+		rdb, err := gorm.Open(reader, cfg)
+		if err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		rsql, err := rdb.DB()
+		if err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		rsql.SetMaxOpenConns(readers)
+		rsql.SetMaxIdleConns(readers)
+		s.rdb = rdb
+	}
 	return s, nil
 }
 
 // Dialect is Postgres or SQLite.
 func (s *Store) Dialect() string { return s.dialect }
 
-// DB is the underlying connection pool, for health checks and pool metrics.
+// DB is the underlying connection pool (on SQLite, the writer's), for
+// health checks and pool metrics.
 func (s *Store) DB() *sql.DB {
 	db, _ := s.db.DB()
 	return db
@@ -149,7 +181,14 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close releases the connections.
-func (s *Store) Close() error { return s.DB().Close() }
+func (s *Store) Close() error {
+	if s.rdb != s.db {
+		if r, err := s.rdb.DB(); err == nil {
+			r.Close()
+		}
+	}
+	return s.DB().Close()
+}
 
 // Migrate applies every pending migration of the store's dialect. It is
 // not bounded by the store's timeout: a migration takes what it takes.
@@ -172,7 +211,7 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var n int64
-	if err := s.db.WithContext(ctx).Table("countries").Count(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Table("countries").Count(&n).Error; err != nil {
 		return false, translate(err, "count countries")
 	}
 	return n == 0, nil
