@@ -203,3 +203,66 @@ VALUES ($1, $2, 'operator', $3, 'atsadm_x', '2026-01-01 00:00:00', $4)`
 		})
 	}
 }
+
+// TestConcurrentUpOnPostgres is several "serve" processes in dev starting
+// at once on one empty PostgreSQL database: each migrates, and each must
+// succeed, with the schema applied once. Without a lock they race on
+// goose's own table and on the first migration's CREATE TABLEs, and all
+// but one fail. A few databases are tried at once, as a race may be
+// missed once.
+func TestConcurrentUpOnPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	want := postgresSchema(ctx, t)
+	files, err := fs.Glob(migrations.FS, "postgres/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no PostgreSQL migrations: %v", err)
+	}
+	const migrators = 3
+	for d := 1; d <= 3; d++ {
+		t.Run(fmt.Sprintf("database %d", d), func(t *testing.T) {
+			t.Parallel()
+			url := dbtest.EmptyPostgresURL(t)
+			errs := make(chan error, migrators)
+			start := make(chan struct{})
+			for m := 0; m < migrators; m++ {
+				// A pool of its own each, as separate processes have.
+				db, err := sql.Open("pgx", url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				go func() {
+					<-start
+					errs <- migrations.Up(ctx, db, "postgres")
+				}()
+			}
+			close(start)
+			for m := 0; m < migrators; m++ {
+				if err := <-errs; err != nil {
+					t.Errorf("one of %d concurrent migrations failed: %v", migrators, err)
+				}
+			}
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			got := readSchema(ctx, t, db, `
+SELECT c.table_name, c.column_name
+FROM information_schema.columns c
+JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.table_name <> $1`)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("schema after concurrent migrations (-template +got):\n%s", diff)
+			}
+			var applied int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+goose.DefaultTablename+` WHERE version_id > 0`).Scan(&applied); err != nil {
+				t.Fatal(err)
+			}
+			if applied != len(files) {
+				t.Errorf("goose recorded %d applied migrations, want %d (each once)", applied, len(files))
+			}
+		})
+	}
+}

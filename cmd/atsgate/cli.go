@@ -270,7 +270,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // when the command returns.
 func (e *env) open(ctx context.Context) (*store.Store, error) {
 	if e.st == nil {
-		st, err := store.Open(ctx, e.cfg.DatabaseURL)
+		st, err := store.Open(ctx, e.cfg.DatabaseURL, store.WithTimeout(e.cfg.DBTimeout))
 		if err != nil {
 			return nil, err
 		}

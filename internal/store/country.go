@@ -69,12 +69,14 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 
 // Countries lists every country with its hosts, by code.
 func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []countryRow
-	if err := s.db.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
 		return nil, translate(err, "countries")
 	}
 	var hosts []hostRow
-	if err := s.db.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
 		return nil, translate(err, "hosts")
 	}
 	byCountry := map[int64][]string{}
@@ -90,8 +92,10 @@ func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
 
 // Country returns a country by ID or two-letter code. ENOTFOUND.
 func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row countryRow
-	q := s.db.WithContext(ctx)
+	q := s.rdb.WithContext(ctx)
 	if atsgate.IsCountryCode(strings.ToLower(idOrCode)) {
 		q = q.Where("code = ?", strings.ToLower(idOrCode))
 	} else if id, err := strconv.ParseInt(idOrCode, 10, 64); err == nil {
@@ -105,7 +109,7 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 		return nil, translate(err, "country "+idOrCode)
 	}
 	var hosts []string
-	if err := s.db.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
 		return nil, translate(err, "hosts")
 	}
 	return s.countryFromRow(&row, hosts), nil

@@ -21,7 +21,9 @@ const expireBatch = 500
 // instances running it at once expire each job once and record one event.
 func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 	var countries []countryRow
-	if err := s.db.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error; err != nil {
+	if err := s.bounded(ctx, func(ctx context.Context) error {
+		return s.rdb.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error
+	}); err != nil {
 		return 0, translate(err, "countries")
 	}
 	now := s.now().UTC()
@@ -30,9 +32,11 @@ func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 		today := now.In(s.location(c.TimeZone)).Format(atsgate.DateLayout)
 		for {
 			var ids []int64
-			err := s.db.WithContext(ctx).Model(&jobRow{}).
-				Where("state = ? AND country_id = ? AND deadline <> '' AND deadline < ?", string(atsgate.StatePublished), c.ID, today).
-				Order("id").Limit(expireBatch).Pluck("id", &ids).Error
+			err := s.bounded(ctx, func(ctx context.Context) error {
+				return s.rdb.WithContext(ctx).Model(&jobRow{}).
+					Where("state = ? AND country_id = ? AND deadline <> '' AND deadline < ?", string(atsgate.StatePublished), c.ID, today).
+					Order("id").Limit(expireBatch).Pluck("id", &ids).Error
+			})
 			if err != nil {
 				return total, translate(err, "jobs past their deadline")
 			}

@@ -346,8 +346,10 @@ func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor,
 
 // Job implements atsgate.Jobs.
 func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row jobRow
-	if err := s.db.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
 		return nil, translate(err, "job "+externalID)
 	}
 	return s.withLink(ctx, &row)
@@ -355,8 +357,10 @@ func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*
 
 // JobByID returns any job by its internal ID, for the back office. ENOTFOUND.
 func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row jobRow
-	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&row, id).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", id))
 	}
 	return s.withLink(ctx, &row)
@@ -365,7 +369,7 @@ func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
 func (s *Store) withLink(ctx context.Context, row *jobRow) (*atsgate.Job, error) {
 	var publicURL string
 	if row.PublicPath != "" {
-		if err := s.db.WithContext(ctx).Model(&countryRow{}).Where("id = ?", row.CountryID).Pluck("public_url", &publicURL).Error; err != nil {
+		if err := s.rdb.WithContext(ctx).Model(&countryRow{}).Where("id = ?", row.CountryID).Pluck("public_url", &publicURL).Error; err != nil {
 			return nil, translate(err, "country")
 		}
 	}
@@ -381,6 +385,8 @@ const (
 // new jobs get larger IDs, so they never shift the pages a client is
 // walking, and each page is one index range scan however deep it is.
 func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFilter) (*atsgate.JobPage, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := f.Limit
 	if limit == 0 {
 		limit = defaultPageSize
@@ -388,7 +394,7 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 	if limit < 1 || limit > maxPageSize {
 		return nil, atsgate.Invalid(map[string]string{"limit": "must be between 1 and 200"})
 	}
-	q := s.db.WithContext(ctx).Where("employer_id = ?", employerID)
+	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
 	if f.State != "" {
 		if !f.State.Valid() {
 			return nil, atsgate.Invalid(map[string]string{"state": "is not a job state"})
@@ -413,7 +419,7 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 	}
 	var publicURL string
 	if len(rows) > 0 {
-		if err := s.db.WithContext(ctx).Model(&countryRow{}).Where("id = ?", rows[0].CountryID).Pluck("public_url", &publicURL).Error; err != nil {
+		if err := s.rdb.WithContext(ctx).Model(&countryRow{}).Where("id = ?", rows[0].CountryID).Pluck("public_url", &publicURL).Error; err != nil {
 			return nil, translate(err, "country")
 		}
 	}

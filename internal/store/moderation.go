@@ -12,11 +12,13 @@ import (
 
 // ReviewQueue implements atsgate.Moderation.
 func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := f.Limit
 	if limit <= 0 || limit > maxPageSize {
 		limit = defaultPageSize
 	}
-	q := s.db.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
+	q := s.rdb.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
 	if f.CountryID != 0 {
 		q = q.Where("country_id = ?", f.CountryID)
 	}
@@ -36,6 +38,8 @@ func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsg
 
 // Approve implements atsgate.Moderation.
 func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	now := s.now().UTC()
 	var row jobRow
 	err := s.transact(ctx, func(tx *gorm.DB) error {
@@ -97,8 +101,10 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 
 // JobEvents implements atsgate.Moderation.
 func (s *Store) JobEvents(ctx context.Context, jobID int64) ([]atsgate.JobEvent, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []eventRow
-	if err := s.db.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
 		return nil, translate(err, "job events")
 	}
 	out := make([]atsgate.JobEvent, len(rows))

@@ -326,7 +326,7 @@ func TestReconcileConcurrent(t *testing.T) {
 		ctx := context.Background()
 		clk := newTestClock(time.Date(2026, 10, 3, 9, 0, 0, 0, time.UTC))
 		url := dbtest.URL(t, d)
-		st, err := store.Open(ctx, url, store.WithClock(clk.Now))
+		st, err := store.Open(ctx, url, store.WithClock(clk.Now), store.WithTimeout(testTimeout))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +346,7 @@ func TestReconcileConcurrent(t *testing.T) {
 		const instances = 10
 		stores := make([]*store.Store, instances)
 		for i := range stores {
-			s, err := store.Open(ctx, url, store.WithClock(clk.Now))
+			s, err := store.Open(ctx, url, store.WithClock(clk.Now), store.WithTimeout(testTimeout))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -162,15 +162,17 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 // it, so the opening balance is the balance after the last entry before
 // from, and the running balance needs no arithmetic here.
 func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.Time) (*atsgate.Statement, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var w walletRow
-	if err := s.db.WithContext(ctx).Take(&w, "employer_id = ?", employerID).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&w, "employer_id = ?", employerID).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("wallet of employer %d", employerID))
 	}
 	st := &atsgate.Statement{EmployerID: employerID, Currency: w.Currency, From: from, To: to,
 		Balance: fromMinor(w.BalanceMinor), Totals: map[atsgate.EntryKind]decimal.Decimal{}}
 	if !from.IsZero() {
 		var before []ledgerRow
-		if err := s.db.WithContext(ctx).Where("employer_id = ? AND created_at < ?", employerID, from.UTC()).
+		if err := s.rdb.WithContext(ctx).Where("employer_id = ? AND created_at < ?", employerID, from.UTC()).
 			Order("id DESC").Limit(1).Find(&before).Error; err != nil {
 			return nil, translate(err, "ledger")
 		}
@@ -178,7 +180,7 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 			st.OpeningBalance = fromMinor(before[0].BalanceAfterMinor)
 		}
 	}
-	q := s.db.WithContext(ctx).Where("employer_id = ?", employerID)
+	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
 	if !from.IsZero() {
 		q = q.Where("created_at >= ?", from.UTC())
 	}
@@ -205,8 +207,10 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 
 // Balances returns the wallet balance of each employer, by employer ID.
 func (s *Store) Balances(ctx context.Context, employerIDs []int64) (map[int64]atsgate.Money, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []walletRow
-	if err := s.db.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
 		return nil, translate(err, "wallets")
 	}
 	out := make(map[int64]atsgate.Money, len(rows))

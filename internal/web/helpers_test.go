@@ -79,7 +79,10 @@ func newEnvOn(t testing.TB, dialect string) *env {
 	ctx := context.Background()
 	url := dbtest.URL(t, dialect)
 	clk := &clock{now: t0}
-	st, err := store.Open(ctx, url, store.WithClock(clk.Now))
+	// A minute, not the production bound: the storms check what is
+	// stored, and a hundred requests queued on one wallet on a loaded
+	// machine under the race detector can outlast a few seconds.
+	st, err := store.Open(ctx, url, store.WithClock(clk.Now), store.WithTimeout(time.Minute))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

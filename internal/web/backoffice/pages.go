@@ -170,7 +170,7 @@ func (h *Handler) PageErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		e, status := mw.Classify(err)
-		mw.LogInternal(h.log, c, e, err)
+		mw.LogServerError(h.log, c, e, err)
 		data := map[string]any{"Status": status, "StatusText": http.StatusText(status), "Message": atsgate.ErrorMessage(e), "Fields": e.Fields}
 		return h.render(c, status, "error", http.StatusText(status), data)
 	}
