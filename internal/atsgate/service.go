@@ -59,6 +59,14 @@ type Moderation interface {
 	// pending edit, refunding nothing. ENOTFOUND, ECONFLICT (also for a
 	// published job without a pending edit), EINVALID without a reason.
 	Disapprove(ctx context.Context, jobID int64, actor, reason string) (*Job, error)
+	// ApproveEdit applies the job's pending edit if it is still editID,
+	// the one the reviewer read. ENOTFOUND, ECONFLICT when the job has no
+	// pending edit or another one.
+	ApproveEdit(ctx context.Context, jobID, editID int64, actor string) (*Job, error)
+	// DisapproveEdit discards the job's pending edit if it is still
+	// editID, refunding nothing. ENOTFOUND, ECONFLICT as ApproveEdit,
+	// EINVALID without a reason.
+	DisapproveEdit(ctx context.Context, jobID, editID int64, actor, reason string) (*Job, error)
 	// JobEvents lists a job's transitions, oldest first.
 	JobEvents(ctx context.Context, jobID int64) ([]JobEvent, error)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -113,6 +114,53 @@ func (s *Store) disapproveEdit(tx *gorm.DB, row *jobRow, actor, reason string, n
 		return err
 	}
 	return editEvent(tx, row, atsgate.EventEditDisapproved, actor, reason, atsgate.Changed(row.content(), e.edit().Content), now)
+}
+
+// ApproveEdit implements atsgate.Moderation.
+func (s *Store) ApproveEdit(ctx context.Context, jobID, editID int64, actor string) (*atsgate.Job, error) {
+	return s.decideEdit(ctx, jobID, editID, func(tx *gorm.DB, row *jobRow, now time.Time) error {
+		return s.approveEdit(tx, row, actor, now)
+	})
+}
+
+// DisapproveEdit implements atsgate.Moderation.
+func (s *Store) DisapproveEdit(ctx context.Context, jobID, editID int64, actor, reason string) (*atsgate.Job, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, atsgate.Invalid(map[string]string{"reason": "is required"})
+	}
+	return s.decideEdit(ctx, jobID, editID, func(tx *gorm.DB, row *jobRow, now time.Time) error {
+		return s.disapproveEdit(tx, row, actor, reason, now)
+	})
+}
+
+// decideEdit runs decide on the locked job when editID is still its
+// pending edit. The check and the decision share the row lock, so an edit
+// replaced after the reviewer read it is never decided in its place.
+func (s *Store) decideEdit(ctx context.Context, jobID, editID int64, decide func(tx *gorm.DB, row *jobRow, now time.Time) error) (*atsgate.Job, error) {
+	now := s.now().UTC()
+	var row jobRow
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		row = jobRow{}
+		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
+			return err
+		}
+		if !atsgate.JobState(row.State).ReviewsEdit(row.PendingEdit) {
+			return atsgate.Errorf(atsgate.ECONFLICT, "job %d has no pending edit (it was decided, withdrawn or discarded)", jobID)
+		}
+		e, err := pendingEditRow(tx, row.ID)
+		if err != nil {
+			return err
+		}
+		if e.ID != editID {
+			return atsgate.Errorf(atsgate.ECONFLICT, "the pending edit of job %d is now edit %d, not %d: the employer changed it; review it again", jobID, e.ID, editID)
+		}
+		return decide(tx, &row, now)
+	})
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("job %d", jobID))
+	}
+	return s.withLink(ctx, &row)
 }
 
 // PendingEdits implements atsgate.Moderation: keyset on the edit ID, so a

@@ -176,6 +176,35 @@ func TestReviewedEdits(t *testing.T) {
 			wantCode(t, err, atsgate.ECONFLICT)
 		})
 
+		t.Run("a decision names the edit the reviewer read", func(t *testing.T) {
+			pub := f.published(t, "E-9")
+			f.update(t, atsgate.JobInput{ExternalID: "E-9", Title: ptr("Seen")})
+			seen := pendingEdits(t, f.st, atsgate.ReviewFilter{AfterID: 0, Limit: 200})
+			var read int64
+			for _, e := range seen {
+				if e.Job.ID == pub.ID {
+					read = e.Edit.ID
+				}
+			}
+			f.update(t, atsgate.JobInput{ExternalID: "E-9", Title: ptr("Unseen")})
+			_, err := f.st.ApproveEdit(ctx, pub.ID, read, "admin:bob")
+			wantCode(t, err, atsgate.ECONFLICT)
+			_, err = f.st.DisapproveEdit(ctx, pub.ID, read, "admin:bob", "no")
+			wantCode(t, err, atsgate.ECONFLICT)
+			current, err := f.st.PendingEdit(ctx, pub.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.st.DisapproveEdit(ctx, pub.ID, current.Edit.ID, "admin:bob", " ")
+			wantCode(t, err, atsgate.EINVALID)
+			got, err := f.st.ApproveEdit(ctx, pub.ID, current.Edit.ID, "admin:bob")
+			if err != nil || got.Title != "Unseen" || got.PendingEdit {
+				t.Errorf("ApproveEdit = %+v, %v", got, err)
+			}
+			_, err = f.st.ApproveEdit(ctx, pub.ID, current.Edit.ID, "admin:bob")
+			wantCode(t, err, atsgate.ECONFLICT)
+		})
+
 		t.Run("closing discards the edit", func(t *testing.T) {
 			pub := f.published(t, "E-3")
 			f.update(t, atsgate.JobInput{ExternalID: "E-3", Title: ptr("Closing soon")})

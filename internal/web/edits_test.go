@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -126,8 +127,10 @@ func TestReviewedEditsHTTP(t *testing.T) {
 		t.Errorf("detail = %+v, want the live job and its pending edit", d)
 	}
 
-	// Approving applies it.
-	a.api(t, rev, "POST", path+"/approve", nil).wantStatus(t, 200)
+	// Approving applies it; naming an edit that is no longer the
+	// pending one is refused.
+	a.api(t, rev, "POST", path+"/approve", map[string]any{"edit_id": q.Edits[0].Edit.ID + 1000}).wantError(t, 409, "conflict")
+	a.api(t, rev, "POST", path+"/approve", map[string]any{"edit_id": q.Edits[0].Edit.ID}).wantStatus(t, 200)
 	got = a.call(t, a.acme, http.MethodGet, "/api/ats/jobs?external_id=ED-1", nil).editRecord(t)
 	if *got.PendingEdit || got.Title != "Head baker" || got.State != "published" || !strings.HasSuffix(got.PublicLink, "-head-baker") {
 		t.Errorf("after approval = %+v, want the edit live with a new slug", got)
@@ -223,6 +226,8 @@ func TestUpdatesThatGoLive(t *testing.T) {
 	})
 }
 
+var editIDRE = regexp.MustCompile(`name="edit" value="(\d+)"`)
+
 // TestAdminPagesEdits: the queue page and the job page show an edit's diff
 // with sanitised HTML, and their forms approve and refuse it.
 func TestAdminPagesEdits(t *testing.T) {
@@ -249,16 +254,38 @@ func TestAdminPagesEdits(t *testing.T) {
 		}
 	}
 
-	res := b.post("/admin/jobs/"+itoa(id)+"/disapprove", url.Values{"csrf": {csrf}, "edit": {"1"}, "reason": {"Broken markup"}})
+	_, html := b.page("/admin/reviews")
+	first := editIDRE.FindStringSubmatch(html)
+	if first == nil {
+		t.Fatalf("no edit form on the queue:\n%s", html)
+	}
+	res := b.post("/admin/jobs/"+itoa(id)+"/disapprove", url.Values{"csrf": {csrf}, "edit": {first[1]}, "reason": {"Broken markup"}})
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "done=edit_disapproved") {
 		t.Fatalf("disapprove form: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	_, html := b.page(res.Header.Get("Location"))
+	_, html = b.page(res.Header.Get("Location"))
 	if !strings.Contains(html, "was refused; the job stays as approved") || !strings.Contains(html, "No edit is waiting") {
 		t.Errorf("queue after refusing lacks the message or still lists the edit:\n%s", html)
 	}
 	a.call(t, a.acme, http.MethodPut, "/api/ats/jobs", partial("PE-1", "title", "Night porter")).wantStatus(t, 200)
-	res = b.post("/admin/jobs/"+itoa(id)+"/approve", url.Values{"csrf": {csrf}, "edit": {"1"}, "from": {"job"}})
+	_, html = b.page("/admin/jobs/" + itoa(id))
+	second := editIDRE.FindStringSubmatch(html)
+	if second == nil {
+		t.Fatalf("no edit form on the job page:\n%s", html)
+	}
+	// The employer replaces the edit after the reviewer read it: the form
+	// of the edit read is refused, and nothing goes live.
+	a.call(t, a.acme, http.MethodPut, "/api/ats/jobs", partial("PE-1", "title", "Night porter!")).wantStatus(t, 200)
+	if res := b.post("/admin/jobs/"+itoa(id)+"/approve", url.Values{"csrf": {csrf}, "edit": {second[1]}, "from": {"job"}}); res.StatusCode != http.StatusConflict {
+		t.Errorf("approving a replaced edit: %d, want 409", res.StatusCode)
+	}
+	if j := a.storedJob(t, a.acme.ID, "PE-1"); j.Title != "Porter" || !j.PendingEdit {
+		t.Errorf("after refusing a stale approval: %+v", j)
+	}
+	a.call(t, a.acme, http.MethodPut, "/api/ats/jobs", partial("PE-1", "title", "Night porter")).wantStatus(t, 200)
+	_, html = b.page("/admin/jobs/" + itoa(id))
+	second = editIDRE.FindStringSubmatch(html)
+	res = b.post("/admin/jobs/"+itoa(id)+"/approve", url.Values{"csrf": {csrf}, "edit": {second[1]}, "from": {"job"}})
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/admin/jobs/"+itoa(id)+"?done=edit_approved") {
 		t.Fatalf("approve form: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}

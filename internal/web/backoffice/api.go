@@ -599,16 +599,25 @@ func (h *Handler) jobDetail(c echo.Context) (*detail, error) {
 }
 
 // APIApprove approves a pending job, or applies a published job's pending
-// edit.
+// edit. With {"edit_id": N} it applies only edit N, the one the reviewer
+// read: 409 when the employer has replaced it since.
 func (h *Handler) APIApprove(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := decodeJSON(c, &struct{}{}); err != nil {
+	var body struct {
+		EditID int64 `json:"edit_id"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	job, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	var job *atsgate.Job
+	if body.EditID != 0 {
+		job, err = h.bo.ApproveEdit(c.Request().Context(), id, body.EditID, adminOf(c).Actor())
+	} else {
+		job, err = h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	}
 	if err != nil {
 		return err
 	}
@@ -625,11 +634,17 @@ func (h *Handler) APIDisapprove(c echo.Context) error {
 	}
 	var body struct {
 		Reason string `json:"reason"`
+		EditID int64  `json:"edit_id"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	job, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
+	var job *atsgate.Job
+	if body.EditID != 0 {
+		job, err = h.bo.DisapproveEdit(c.Request().Context(), id, body.EditID, adminOf(c).Actor(), body.Reason)
+	} else {
+		job, err = h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
+	}
 	if err != nil {
 		return err
 	}

@@ -414,7 +414,16 @@ func (h *Handler) ApprovePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor()); err != nil {
+	editID, err := formEditID(c)
+	if err != nil {
+		return err
+	}
+	if editID != 0 {
+		_, err = h.bo.ApproveEdit(c.Request().Context(), id, editID, adminOf(c).Actor())
+	} else {
+		_, err = h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	}
+	if err != nil {
 		return err
 	}
 	return backFromModeration(c, id, "approved")
@@ -427,10 +436,34 @@ func (h *Handler) DisapprovePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason")); err != nil {
+	editID, err := formEditID(c)
+	if err != nil {
+		return err
+	}
+	if editID != 0 {
+		_, err = h.bo.DisapproveEdit(c.Request().Context(), id, editID, adminOf(c).Actor(), formValue(c, "reason"))
+	} else {
+		_, err = h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason"))
+	}
+	if err != nil {
 		return err
 	}
 	return backFromModeration(c, id, "disapproved")
+}
+
+// formEditID is the edit a form's reviewer read (the forms of an edit
+// carry its ID), or 0 on a pending job's forms: the decision then applies
+// to that edit only, never to one that replaced it meanwhile.
+func formEditID(c echo.Context) (int64, error) {
+	v := formValue(c, "edit")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, atsgate.Invalid(map[string]string{"edit": "is not an edit ID"})
+	}
+	return id, nil
 }
 
 // backFromModeration redirects to the queue or the job page with the
