@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 
@@ -73,7 +75,11 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return cliError(err)
 	}
-	out, err := jobsOut(ctx, st, jobs)
+	edits, err := st.PendingEdits(ctx, f)
+	if err != nil {
+		return cliError(err)
+	}
+	out, err := queueOut(ctx, st, jobs, edits)
 	if err != nil {
 		return err
 	}
@@ -82,7 +88,67 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		for _, j := range jobs {
 			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title, j.ReceivedAt.UTC().Format(atsgate.DateTimeLayout))
 		}
+		if len(out.Edits) == 0 {
+			return
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "EDITS OF PUBLISHED JOBS")
+		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tFIELD\tLIVE\tPROPOSED")
+		for _, p := range out.Edits {
+			for _, ch := range p.Edit.Changes {
+				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", p.Job.ID, p.Job.EmployerID, p.Job.ExternalID, ch.Field, cell(ch.Old), cell(ch.New))
+			}
+		}
 	})
+}
+
+// queueOut is the moderation queue as the admin API prints it: pending
+// jobs, and the pending edits of published jobs with their diffs.
+func queueOut(ctx context.Context, st *store.Store, jobs []atsgate.Job, edits []atsgate.PendingEdit) (wire.JobList, error) {
+	live := make([]atsgate.Job, len(edits))
+	for i := range edits {
+		live[i] = edits[i].Job
+	}
+	all, err := jobsOut(ctx, st, append(slices.Clone(jobs), live...))
+	if err != nil {
+		return wire.JobList{}, err
+	}
+	countries, err := st.Countries(ctx)
+	if err != nil {
+		return wire.JobList{}, cliError(err)
+	}
+	ugc := bluemonday.UGCPolicy()
+	out := wire.JobList{Jobs: all[:len(jobs)], Edits: make([]wire.PendingEdit, len(edits))}
+	for i := range edits {
+		var c atsgate.Country
+		for _, k := range countries {
+			if k.ID == edits[i].Job.CountryID {
+				c = k
+			}
+		}
+		out.Edits[i] = wire.PendingEdit{Job: all[len(jobs)+i], Edit: wire.NewEdit(&edits[i], &c, ugc.Sanitize)}
+	}
+	return out, nil
+}
+
+// cell keeps a diff value on one short line of the text table; --json has
+// the whole value.
+func cell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return "—"
+	}
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	return s
+}
+
+// hasEdit reports whether a reviewer's decision on job id is about its
+// pending edit rather than the job itself, for the message printed after.
+func hasEdit(ctx context.Context, st *store.Store, id int64) bool {
+	j, err := st.JobByID(ctx, id)
+	return err == nil && j.State.ReviewsEdit(j.PendingEdit)
 }
 
 // jobFlags reads --job or --employer with --external-id.
@@ -122,10 +188,15 @@ func cmdReviewApprove(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
+	edit := hasEdit(ctx, st, id)
 	if _, err := st.Approve(ctx, id, e.actor()); err != nil {
 		return cliError(err)
 	}
 	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
+		if edit {
+			fmt.Fprintf(w, "the edit of job %d is live at %s\n", j.ID, j.PublicLink)
+			return
+		}
 		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, j.PublicLink)
 	})
 }
@@ -147,10 +218,15 @@ func cmdReviewDisapprove(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	if err != nil {
 		return err
 	}
+	edit := hasEdit(ctx, st, id)
 	if _, err := st.Disapprove(ctx, id, e.actor(), *reason); err != nil {
 		return cliError(err)
 	}
 	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
+		if edit {
+			fmt.Fprintf(w, "the edit of job %d is refused; the job stays published as approved, nothing is refunded\n", j.ID)
+			return
+		}
 		fmt.Fprintf(w, "job %d is disapproved; its charge of %s is refunded\n", j.ID, j.AmountCharged.StringFixed(2))
 	})
 }

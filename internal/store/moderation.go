@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -47,6 +48,9 @@ func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgat
 		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
 			return err
 		}
+		if atsgate.JobState(row.State).ReviewsEdit(row.PendingEdit) {
+			return s.approveEdit(tx, &row, actor, now)
+		}
 		if move, err := atsgate.JobState(row.State).Approve(jobID); !move {
 			return err
 		}
@@ -74,6 +78,9 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 		row = jobRow{}
 		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
 			return err
+		}
+		if atsgate.JobState(row.State).ReviewsEdit(row.PendingEdit) {
+			return s.disapproveEdit(tx, &row, actor, reason, now)
 		}
 		if move, err := atsgate.JobState(row.State).Disapprove(jobID); !move {
 			return err
@@ -110,7 +117,10 @@ func (s *Store) JobEvents(ctx context.Context, jobID int64) ([]atsgate.JobEvent,
 	out := make([]atsgate.JobEvent, len(rows))
 	for i, r := range rows {
 		out[i] = atsgate.JobEvent{ID: r.ID, JobID: r.JobID, From: atsgate.JobState(r.FromState),
-			To: atsgate.JobState(r.ToState), Actor: r.Actor, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
+			To: atsgate.JobState(r.ToState), Actor: r.Actor, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), Edit: r.Edit}
+		if r.Fields != "" && r.Fields != "[]" {
+			_ = json.Unmarshal([]byte(r.Fields), &out[i].Fields)
+		}
 	}
 	return out, nil
 }

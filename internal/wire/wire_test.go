@@ -64,6 +64,12 @@ func TestShapes(t *testing.T) {
 	pending := job
 	pending.ID, pending.ExternalID, pending.State, pending.PublishedAt, pending.PublicLink = 13, "L-2", atsgate.StatePending, time.Time{}, ""
 	upper := strings.ToUpper
+	edited := job
+	edited.PendingEdit = true
+	proposed := job.Content()
+	proposed.Title, proposed.Description = "Head cashier", "<p>Till and <i>safe</i></p>"
+	edit := atsgate.PendingEdit{Job: edited, Edit: atsgate.Edit{ID: 5, JobID: 12, Status: atsgate.EditPending,
+		Content: proposed, Fields: []string{"title", "description"}, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0.Add(3 * time.Hour)}}
 	key := atsgate.APIKey{ID: 3, EmployerID: 7, Prefix: "mjm_ng_AbCd", CreatedAt: f.t0}
 	revoked := atsgate.APIKey{ID: 2, EmployerID: 7, Prefix: "mjm_ng_ZyXw", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0}
 	lineFrom := time.Date(2026, 6, 1, 0, 0, 0, 0, f.ng.Location)
@@ -89,11 +95,14 @@ func TestShapes(t *testing.T) {
 			Balance: decimal.RequireFromString("30000.5"), Entries: []atsgate.LedgerEntry{charge, minimum},
 			Totals: map[atsgate.EntryKind]decimal.Decimal{atsgate.EntryJobCharge: charge.Amount, atsgate.EntryMinimumSpend: minimum.Amount}},
 			&f.own, &f.ng, "2026-06-01", "")},
-		{"jobs", wire.JobList{Jobs: []wire.Job{wire.NewJob(&pending, &f.ng, upper)}, NextAfter: 13}},
-		{"job_detail", wire.JobDetail{Job: wire.NewJob(&job, &f.ng, upper), Events: wire.NewJobEvents([]atsgate.JobEvent{
+		{"jobs", wire.JobList{Jobs: []wire.Job{wire.NewJob(&pending, &f.ng, upper)}, NextAfter: 13,
+			Edits: []wire.PendingEdit{{Job: wire.NewJob(&edited, &f.ng, upper), Edit: wire.NewEdit(&edit, &f.ng, upper)}}}},
+		{"job_detail", wire.JobDetail{Job: wire.NewJob(&edited, &f.ng, upper), Events: wire.NewJobEvents([]atsgate.JobEvent{
 			{From: "", To: atsgate.StatePending, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0},
 			{From: atsgate.StatePending, To: atsgate.StatePublished, Actor: "admin:rita", CreatedAt: f.t0.Add(2 * time.Hour)},
-		}, &f.ng)}},
+			{From: atsgate.StatePublished, To: atsgate.StatePublished, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0.Add(3 * time.Hour),
+				Edit: atsgate.EventEditHeld, Fields: []string{"title", "description"}},
+		}, &f.ng), PendingEdit: ptr(wire.NewEdit(&edit, &f.ng, upper))}},
 		{"reconciliation", wire.NewReconciliation(&atsgate.Reconciliation{Month: "2026-06", At: f.t0.Add(time.Hour), Lines: []atsgate.ReconciliationLine{
 			{EmployerID: 7, EmployerName: "Lagos Ltd", EmployerCode: "LAGOSLTD", CountryID: 2, CountryCode: "ng", TimeZone: "Africa/Lagos",
 				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
@@ -180,3 +189,5 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

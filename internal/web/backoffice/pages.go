@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // templatesFS holds the back office's pages and stylesheet; nothing is
@@ -135,15 +137,18 @@ func pageHeaders(c echo.Context) {
 // flashes are the messages a redirect after a form may show; the query
 // names one, so no text from the URL reaches the page.
 var flashes = map[string]string{
-	"approved":     "Job %s approved and published.",
-	"disapproved":  "Job %s disapproved; its charge was refunded.",
-	"topup":        "Top-up posted.",
-	"adjust":       "Adjustment posted.",
-	"topup_again":  "This top-up was already posted as entry %s; it was not posted again.",
-	"adjust_again": "This adjustment was already posted as entry %s; it was not posted again.",
-	"key_off":      "The API key was disabled.",
-	"reconciled":   "Reconciliation run for %s.",
-	"signed_out":   "You are signed out.",
+	"approved":    "Job %s approved and published.",
+	"disapproved": "Job %s disapproved; its charge was refunded.",
+	// An edit's decision leaves the job published and its charge alone.
+	"edit_approved":    "The edit of job %s is live.",
+	"edit_disapproved": "The edit of job %s was refused; the job stays as approved.",
+	"topup":            "Top-up posted.",
+	"adjust":           "Adjustment posted.",
+	"topup_again":      "This top-up was already posted as entry %s; it was not posted again.",
+	"adjust_again":     "This adjustment was already posted as entry %s; it was not posted again.",
+	"key_off":          "The API key was disabled.",
+	"reconciled":       "Reconciliation run for %s.",
+	"signed_out":       "You are signed out.",
 }
 
 func flash(c echo.Context) string {
@@ -313,22 +318,67 @@ func (h *Handler) employerNames(c echo.Context, jobs []atsgate.Job) (map[int64]s
 	return out, nil
 }
 
-// ReviewsPage is the moderation queue page.
+// changeView is one row of an edit's diff as the pages show it. Only the
+// description is HTML, sanitised by the pages' policy (in wire.NewEdit);
+// every other value is text and escaped by the template.
+type changeView struct {
+	Field            string
+	Old, New         string
+	HTML             bool
+	OldHTML, NewHTML template.HTML
+}
+
+// editView is a pending edit with its live job, as the pages show it.
+type editView struct {
+	Job      jobView
+	Edit     wire.Edit
+	Proposed string
+	Changes  []changeView
+}
+
+func editViewOf(job jobView, e wire.Edit) editView {
+	v := editView{Job: job, Edit: e, Proposed: e.ProposedDate, Changes: make([]changeView, len(e.Changes))}
+	for i, ch := range e.Changes {
+		v.Changes[i] = changeView{Field: ch.Field, Old: ch.Old, New: ch.New}
+		if ch.Field == "description" {
+			v.Changes[i].HTML = true
+			// wire.NewEdit sanitised both sides with h.ugc.
+			v.Changes[i].OldHTML, v.Changes[i].NewHTML = template.HTML(ch.Old), template.HTML(ch.New) //nolint:gosec
+		}
+	}
+	return v
+}
+
+// ReviewsPage is the moderation queue page: pending jobs, then pending
+// edits of published jobs with their diffs.
 func (h *Handler) ReviewsPage(c echo.Context) error {
 	page, err := h.reviewQueue(c)
 	if err != nil {
 		return err
 	}
 	jobs, countries := page.jobs, page.countries
-	var next string
-	if page.next != 0 {
-		q := url.Values{"after": {strconv.FormatInt(page.next, 10)}}
+	pageLink := func(key string, v int64, otherKey string, other int64) string {
+		q := url.Values{key: {strconv.FormatInt(v, 10)}}
+		if other != 0 {
+			q.Set(otherKey, strconv.FormatInt(other, 10))
+		}
 		if v := c.QueryParam("country"); v != "" {
 			q.Set("country", v)
 		}
-		next = "/admin/reviews?" + q.Encode()
+		return "/admin/reviews?" + q.Encode()
 	}
-	names, err := h.employerNames(c, jobs)
+	var next, nextEdits string
+	if page.next != 0 {
+		next = pageLink("after", page.next, "edits_after", page.editsAfter)
+	}
+	if page.editsNext != 0 {
+		nextEdits = pageLink("edits_after", page.editsNext, "after", page.after)
+	}
+	all := slices.Clone(jobs)
+	for i := range page.edits {
+		all = append(all, page.edits[i].Job)
+	}
+	names, err := h.employerNames(c, all)
 	if err != nil {
 		return err
 	}
@@ -336,26 +386,37 @@ func (h *Handler) ReviewsPage(c echo.Context) error {
 	for i := range jobs {
 		views[i] = h.jobView(&jobs[i], countries, names)
 	}
+	edits := make([]editView, len(page.edits))
+	for i := range page.edits {
+		p := &page.edits[i]
+		edits[i] = editViewOf(h.jobView(&p.Job, countries, names), h.pendingEditOut(p, countries).Edit)
+	}
 	list, err := h.bo.Countries(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	return h.render(c, http.StatusOK, "reviews", "Moderation queue", map[string]any{
-		"Jobs": views, "Countries": list, "Country": c.QueryParam("country"), "Next": next, "First": page.after != 0})
+		"Jobs": views, "Edits": edits, "Countries": list, "Country": c.QueryParam("country"),
+		"Next": next, "NextEdits": nextEdits, "First": page.after != 0 || page.editsAfter != 0})
 }
 
-// JobPage shows one job, its sanitised description and its history.
+// JobPage shows one job, its sanitised description, its pending edit's
+// diff and its history.
 func (h *Handler) JobPage(c echo.Context) error {
-	job, countries, events, err := h.jobDetail(c)
+	d, err := h.jobDetail(c)
 	if err != nil {
 		return err
 	}
-	names, err := h.employerNames(c, []atsgate.Job{*job})
+	names, err := h.employerNames(c, []atsgate.Job{*d.job})
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(job.ID, 10), map[string]any{
-		"J": h.jobView(job, countries, names), "Events": events})
+	view := h.jobView(d.job, d.countries, names)
+	data := map[string]any{"J": view, "Events": d.events}
+	if d.edit != nil {
+		data["Edit"] = editViewOf(view, *d.edit)
+	}
+	return h.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(d.job.ID, 10), data)
 }
 
 // ApprovePage approves from a form, then returns to where the form was
@@ -365,7 +426,16 @@ func (h *Handler) ApprovePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor()); err != nil {
+	editID, err := formEditID(c)
+	if err != nil {
+		return err
+	}
+	if editID != 0 {
+		_, err = h.bo.ApproveEdit(c.Request().Context(), id, editID, adminOf(c).Actor())
+	} else {
+		_, err = h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	}
+	if err != nil {
 		return err
 	}
 	return backFromModeration(c, id, "approved")
@@ -378,13 +448,42 @@ func (h *Handler) DisapprovePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason")); err != nil {
+	editID, err := formEditID(c)
+	if err != nil {
+		return err
+	}
+	if editID != 0 {
+		_, err = h.bo.DisapproveEdit(c.Request().Context(), id, editID, adminOf(c).Actor(), formValue(c, "reason"))
+	} else {
+		_, err = h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason"))
+	}
+	if err != nil {
 		return err
 	}
 	return backFromModeration(c, id, "disapproved")
 }
 
+// formEditID is the edit a form's reviewer read (the forms of an edit
+// carry its ID), or 0 on a pending job's forms: the decision then applies
+// to that edit only, never to one that replaced it meanwhile.
+func formEditID(c echo.Context) (int64, error) {
+	v := formValue(c, "edit")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, atsgate.Invalid(map[string]string{"edit": "is not an edit ID"})
+	}
+	return id, nil
+}
+
+// backFromModeration redirects to the queue or the job page with the
+// decision's message; the edit forms say they were about an edit.
 func backFromModeration(c echo.Context, id int64, done string) error {
+	if formValue(c, "edit") != "" {
+		done = "edit_" + done
+	}
 	back := "/admin/reviews"
 	if formValue(c, "from") == "job" {
 		back = "/admin/jobs/" + strconv.FormatInt(id, 10)
