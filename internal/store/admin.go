@@ -128,6 +128,8 @@ func (s *Store) AuthenticateAdmin(ctx context.Context, hash string) (*atsgate.Ad
 // CreateAdminSession implements atsgate.Admins. Expired sessions are swept
 // on the way, so the table stays the size of the signed-in staff.
 func (s *Store) CreateAdminSession(ctx context.Context, tokenID int64, ttl time.Duration) (string, *atsgate.AdminSession, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	cookie, id, err := atsgate.NewSessionSecret()
 	if err != nil {
 		return "", nil, atsgate.Internal(err)

@@ -166,6 +166,8 @@ func (s *Store) decideEdit(ctx context.Context, jobID, editID int64, decide func
 // PendingEdits implements atsgate.Moderation: keyset on the edit ID, so a
 // replaced edit, being new content, goes to the back of the queue.
 func (s *Store) PendingEdits(ctx context.Context, f atsgate.ReviewFilter) ([]atsgate.PendingEdit, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := f.Limit
 	if limit <= 0 || limit > maxPageSize {
 		limit = defaultPageSize
@@ -228,6 +230,8 @@ func (s *Store) publicURLs(ctx context.Context) (map[int64]string, error) {
 
 // PendingEdit implements atsgate.Moderation.
 func (s *Store) PendingEdit(ctx context.Context, jobID int64) (*atsgate.PendingEdit, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var out *atsgate.PendingEdit
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// One transaction, so the live job and its edit are read as of
