@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/wire"
 )
 
@@ -153,5 +155,67 @@ func TestCLIEmployerSameName(t *testing.T) {
 	cli(t, vars, &emps, "employer", "list", "--country", "gh")
 	if len(emps) != 2 {
 		t.Errorf("%d employers in gh, want 2 (the first and the one allowed)", len(emps))
+	}
+}
+
+// TestCLIReviewWords: review list names the zone of its times; a second
+// disapproval says the job was already disapproved and refunded, and
+// when, instead of refunding "again", and keeps the first reason.
+func TestCLIReviewWords(t *testing.T) {
+	ctx := context.Background()
+	vars := map[string]string{"DATABASE_URL": "sqlite://" + t.TempDir() + "/review.db", "USER": "rita"}
+	cli(t, vars, nil, "migrate")
+	cli(t, vars, nil, "country", "add", "--code", "ng", "--name", "Nigeria", "--host", "ng.localhost",
+		"--currency", "NGN", "--timezone", "Africa/Lagos", "--price", "5000")
+	var emp wire.Employer
+	cli(t, vars, &emp, "employer", "add", "--country", "ng", "--name", "Acme")
+	var key wire.IssuedKey
+	cli(t, vars, &key, "key", "issue", "--employer", jsonID(emp.ID))
+	cli(t, vars, nil, "wallet", "topup", "--employer", jsonID(emp.ID), "--amount", "10000")
+	st, err := store.Open(ctx, vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := st.Authenticate(ctx, atsgate.HashAPIKey(key.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, desc := "Cashier", "Till work"
+	j, _, err := st.CreateJob(ctx, p, atsgate.JobInput{ExternalID: "C-1", Title: &title, Description: &desc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := run(ctx, append([]string{"atsgate"}, args...), envOf(vars), &out, &errOut); err != nil {
+			t.Fatalf("atsgate %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+		}
+		return out.String()
+	}
+	if got := text("review", "list"); !strings.Contains(got, "RECEIVED (LOCAL)") || !strings.Contains(got, "Africa/Lagos") {
+		t.Errorf("review list:\n%s", got)
+	}
+	first := text("review", "disapprove", "--job", jsonID(j.ID), "--reason", "no salary")
+	if !strings.Contains(first, "its charge of 5,000.00 NGN is refunded") {
+		t.Errorf("first disapproval: %s", first)
+	}
+	second := text("review", "disapprove", "--job", jsonID(j.ID), "--reason", "changed my mind")
+	for _, want := range []string{"already disapproved on ", "(Africa/Lagos)", `(reason: "no salary")`, "refunded then", "new reason was not recorded"} {
+		if !strings.Contains(second, want) {
+			t.Errorf("second disapproval lacks %q: %s", want, second)
+		}
+	}
+	var after wire.Statement
+	cli(t, vars, &after, "wallet", "show", "--employer", jsonID(emp.ID))
+	refunds := 0
+	for _, le := range after.Entries {
+		if le.Kind == "job_refund" {
+			refunds++
+		}
+	}
+	if refunds != 1 {
+		t.Errorf("%d refunds after two disapprovals, want 1", refunds)
 	}
 }

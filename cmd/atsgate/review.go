@@ -83,10 +83,22 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
+	countries, err := st.Countries(ctx)
+	if err != nil {
+		return cliError(err)
+	}
+	byID := make(map[int64]atsgate.Country, len(countries))
+	for _, c := range countries {
+		byID[c.ID] = c
+	}
 	return e.print(out, func(w io.Writer) {
-		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (UTC)")
+		// Times in the CLI are each country's own, as on the country's
+		// site and in its statements, with the zone named beside them.
+		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (LOCAL)\tZONE")
 		for _, j := range jobs {
-			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title, j.ReceivedAt.UTC().Format(atsgate.DateTimeLayout))
+			c := byID[j.CountryID]
+			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title,
+				c.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout), c.TimeZone)
 		}
 		if len(out.Edits) == 0 {
 			return
@@ -219,6 +231,16 @@ func cmdReviewDisapprove(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 		return err
 	}
 	edit := hasEdit(ctx, st, id)
+	// Disapproving again changes nothing (the refund happened once, and
+	// the first reason stands): say so, and when, rather than repeat that
+	// the charge "is refunded".
+	if before, err := st.JobByID(ctx, id); err == nil && before.State == atsgate.StateDisapproved {
+		when := disapprovedAt(ctx, st, before)
+		return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
+			fmt.Fprintf(w, "job %d was already disapproved%s (reason: %q), and its charge of %s refunded then; nothing changed, and the new reason was not recorded\n",
+				j.ID, when, j.DisapprovalReason, jobMoney(ctx, st, j))
+		})
+	}
 	if _, err := st.Disapprove(ctx, id, e.actor(), *reason); err != nil {
 		return cliError(err)
 	}
@@ -227,6 +249,34 @@ func cmdReviewDisapprove(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 			fmt.Fprintf(w, "the edit of job %d is refused; the job stays published as approved, nothing is refunded\n", j.ID)
 			return
 		}
-		fmt.Fprintf(w, "job %d is disapproved; its charge of %s is refunded\n", j.ID, j.AmountCharged.StringFixed(2))
+		fmt.Fprintf(w, "job %d is disapproved; its charge of %s is refunded\n", j.ID, jobMoney(ctx, st, j))
 	})
+}
+
+// jobMoney is a job's charge for people, in its country's currency.
+func jobMoney(ctx context.Context, st *store.Store, j *atsgate.Job) string {
+	c, err := st.Country(ctx, fmt.Sprint(j.CountryID))
+	if err != nil {
+		return j.AmountCharged.StringFixed(2)
+	}
+	return atsgate.Money{Amount: j.AmountCharged, Currency: c.Currency}.String()
+}
+
+// disapprovedAt is " on <local time> (<zone>)" of a job's disapproval,
+// from its history; "" when the history cannot be read.
+func disapprovedAt(ctx context.Context, st *store.Store, j *atsgate.Job) string {
+	events, err := st.JobEvents(ctx, j.ID)
+	if err != nil {
+		return ""
+	}
+	c, err := st.Country(ctx, fmt.Sprint(j.CountryID))
+	if err != nil {
+		return ""
+	}
+	for _, ev := range events {
+		if ev.To == atsgate.StateDisapproved {
+			return " on " + c.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout) + " (" + c.TimeZone + ")"
+		}
+	}
+	return ""
 }
