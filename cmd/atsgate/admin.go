@@ -58,7 +58,7 @@ func cmdAdminTokenList(ctx context.Context, e *env, fs *flag.FlagSet, args []str
 			if !t.RevokedAt.IsZero() {
 				revoked = t.RevokedAt.Format(time.DateTime)
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Prefix, t.CreatedAt.Format(time.DateTime), revoked)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, clean(t.Name), t.Role, t.Prefix, t.CreatedAt.Format(time.DateTime), revoked)
 		}
 	})
 }

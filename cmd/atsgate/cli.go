@@ -307,16 +307,33 @@ func (e *env) actor() string {
 	return "cli:" + name
 }
 
-// print writes v as JSON with --json, else calls text.
+// print writes v as JSON with --json, else calls text with the writer of
+// human output (see text).
 func (e *env) print(v any, text func(w io.Writer)) error {
 	if e.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
+	w, flush := e.text()
+	text(w)
+	return flush()
+}
+
+// text returns the writer of human output, which aligns tab-separated
+// columns and lets no control character but tab and newline through (see
+// term.go), and the function that writes out what it holds. Escaping comes
+// before alignment, so columns are measured as they are shown. flush may be
+// called more than once: a long listing flushes as it goes.
+func (e *env) text() (w io.Writer, flush func() error) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	text(tw)
-	return tw.Flush()
+	sw := &safeWriter{w: tw}
+	return sw, func() error {
+		if err := sw.Close(); err != nil {
+			return err
+		}
+		return tw.Flush()
+	}
 }
 
 // stringsFlag collects a repeated flag.

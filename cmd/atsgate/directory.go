@@ -41,7 +41,7 @@ func cmdCountryAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	}
 	return e.print(wire.NewCountry(c), func(w io.Writer) {
 		fmt.Fprintf(w, "country %s (%s) added: id %d, hosts %s, price %s %s, public URL %s\n",
-			c.Code, c.Name, c.ID, strings.Join(c.Hosts, ", "), c.Price.StringFixed(2), c.Currency, c.PublicURL)
+			clean(c.Code), clean(c.Name), c.ID, clean(strings.Join(c.Hosts, ", ")), c.Price.StringFixed(2), clean(c.Currency), clean(c.PublicURL))
 	})
 }
 
@@ -61,7 +61,7 @@ func cmdCountryList(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "ID\tCODE\tNAME\tCURRENCY\tPRICE\tTIME ZONE\tHOSTS\tPUBLIC URL")
 		for _, c := range out {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Code, c.Name, c.Currency, c.Price, c.TimeZone, strings.Join(c.Hosts, ","), c.PublicURL)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, clean(c.Code), clean(c.Name), clean(c.Currency), c.Price, clean(c.TimeZone), clean(strings.Join(c.Hosts, ",")), clean(c.PublicURL))
 		}
 	})
 }
@@ -112,7 +112,7 @@ func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	out := wire.NewEmployer(emp, c, atsgate.Money{Currency: c.Currency}) // a new wallet is empty
 	return e.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "employer %d %q (%s) added in %s; job price %s; next: atsgate key issue --employer %d\n",
-			emp.ID, emp.Name, emp.Code, c.Code, atsgate.Money{Amount: emp.JobPrice(c), Currency: c.Currency}, emp.ID)
+			emp.ID, emp.Name, clean(emp.Code), clean(c.Code), clean(atsgate.Money{Amount: emp.JobPrice(c), Currency: c.Currency}.String()), emp.ID)
 	})
 }
 
@@ -164,7 +164,7 @@ func cmdEmployerList(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 			if o.MinMonthlySpend != "" {
 				min = o.MinMonthlySpend + " from " + o.CommitmentStart
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\t%s\t%s %s\n", o.ID, o.Country, o.Code, o.Name, o.Price, o.AutoPublish, min, o.Balance, o.Currency)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\t%s\t%s %s\n", o.ID, clean(o.Country), clean(o.Code), clean(o.Name), o.Price, o.AutoPublish, clean(min), o.Balance, clean(o.Currency))
 		}
 	})
 }

@@ -70,10 +70,10 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 		fmt.Fprintln(w, "ID\tTIME (UTC)\tEMPLOYER\tKEY\tDIALECT\tOPERATION\tEXTERNAL ID\tSTATUS\tERROR\tMS\tCLIENT IP\tREQUEST ID")
 		for i, l := range out {
 			fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\t%s\n", l.ID,
-				entries[i].Time.UTC().Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), l.Dialect, l.Operation,
-				dash(l.ExternalID), l.Status, dash(l.ErrorCode), l.DurationMS, l.ClientIP, l.RequestID)
+				entries[i].Time.UTC().Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), clean(l.Dialect), clean(l.Operation),
+				dash(l.ExternalID), l.Status, dash(l.ErrorCode), l.DurationMS, clean(l.ClientIP), clean(l.RequestID))
 			if *bodies {
-				fmt.Fprintf(w, "\t%s %s\n\t> %s\n\t< %s\n", l.Method, l.Path, oneLine(l.RequestBody), oneLine(l.ResponseBody))
+				fmt.Fprintf(w, "\t%s %s\n\t> %s\n\t< %s\n", clean(l.Method), clean(l.Path), dash(l.RequestBody), dash(l.ResponseBody))
 			}
 		}
 		if len(out) == f.Limit {
@@ -115,17 +115,10 @@ func parseStatus(v string) (status, class int, err error) {
 	return n, 0, nil
 }
 
+// dash is a value for a table cell: "-" when empty, else clean.
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
-}
-
-// oneLine keeps a body on one terminal line.
-func oneLine(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", `\t`).Replace(s)
+	return clean(s)
 }

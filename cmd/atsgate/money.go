@@ -143,23 +143,49 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return cliError(err)
 	}
-	out := wire.NewStatement(s, employer, country, *from, *to)
-	return e.print(out, func(w io.Writer) {
-		money := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: s.Currency}.String() }
-		fmt.Fprintf(w, "employer %d %q: balance %s\n", id, employer.Name, money(s.Balance))
-		if *from != "" || *to != "" {
-			fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, money(s.OpeningBalance), money(s.ClosingBalance))
+	// The entries are streamed, never held: a ledger of a million entries
+	// prints in the memory of one page. They stop at the statement's last,
+	// so they add up to its totals whatever is posted meanwhile.
+	each := func(fn func(*atsgate.LedgerEntry) error) error {
+		if s.LastID == 0 {
+			return nil
 		}
-		// Times are the employer's country's, as its periods are; the
-		// header says which zone.
-		fmt.Fprintf(w, "ID\tTIME (%s)\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE\n", country.TimeZone)
-		for _, le := range s.Entries {
-			job := ""
-			if le.JobID != 0 {
-				job = fmt.Sprint(le.JobID)
-			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ID, country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
-				le.Kind, money(le.Amount), money(le.BalanceAfter), job, le.Actor, le.Note)
+		return st.EachStatementEntry(ctx, id, f, t, s.LastID, fn)
+	}
+	out := wire.NewStatement(s, nil, employer, country, *from, *to)
+	if e.json {
+		return wire.WriteStatement(e.stdout, out, func(yield func(wire.LedgerEntry) error) error {
+			return each(func(le *atsgate.LedgerEntry) error { return yield(wire.NewLedgerEntry(le, country)) })
+		})
+	}
+	w, flush := e.text()
+	money := func(d decimal.Decimal) string {
+		return clean(atsgate.Money{Amount: d, Currency: s.Currency}.String())
+	}
+	fmt.Fprintf(w, "employer %d %q: balance %s\n", id, employer.Name, money(s.Balance))
+	if *from != "" || *to != "" {
+		fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, money(s.OpeningBalance), money(s.ClosingBalance))
+	}
+	// Times are the employer's country's, as its periods are; the header
+	// says which zone.
+	fmt.Fprintf(w, "ID\tTIME (%s)\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE\n", clean(country.TimeZone))
+	n := 0
+	err = each(func(le *atsgate.LedgerEntry) error {
+		job := ""
+		if le.JobID != 0 {
+			job = fmt.Sprint(le.JobID)
 		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ID, country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
+			le.Kind, money(le.Amount), money(le.BalanceAfter), job, clean(le.Actor), clean(le.Note))
+		// The table aligns a block at a time, so it is written a block at
+		// a time rather than held to the end.
+		if n++; n%500 == 0 {
+			return flush()
+		}
+		return nil
 	})
+	if err != nil {
+		return cliError(err)
+	}
+	return flush()
 }

@@ -44,7 +44,7 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 			if l.EntryID != 0 {
 				entry = fmt.Sprint(l.EntryID)
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", l.EmployerID, l.EmployerCode, l.Country,
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", l.EmployerID, clean(l.EmployerCode), clean(l.Country),
 				l.Minimum, l.Currency, l.Spend, l.Shortfall, l.Debited, l.Status, entry)
 		}
 	})
@@ -80,7 +80,7 @@ func cmdLedgerVerify(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 		}
 		fmt.Fprintln(w, "RULE\tEMPLOYER\tENTRY\tJOB\tBREACH")
 		for _, b := range out.Breaches {
-			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\n", b.Rule, b.EmployerID, b.EntryID, b.JobID, b.Message)
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\n", b.Rule, b.EmployerID, b.EntryID, b.JobID, clean(b.Message))
 		}
 	}); err != nil {
 		return err

@@ -141,15 +141,14 @@ func TestScheduleCatchesUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			minimumEntries := func() []string {
-				s, err := st.Statement(ctx, emp.ID, time.Time{}, time.Time{})
-				if err != nil {
-					t.Fatal(err)
-				}
 				var periods []string
-				for _, e := range s.Entries {
+				if err := st.EachStatementEntry(ctx, emp.ID, time.Time{}, time.Time{}, 0, func(e *atsgate.LedgerEntry) error {
 					if e.Kind == atsgate.EntryMinimumSpend {
 						periods = append(periods, e.Period)
 					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
 				}
 				return periods
 			}

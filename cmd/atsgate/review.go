@@ -97,7 +97,7 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (LOCAL)\tZONE")
 		for _, j := range jobs {
 			c := byID[j.CountryID]
-			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", j.ID, j.EmployerID, j.ExternalID, j.Title,
+			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", j.ID, j.EmployerID, clean(j.ExternalID), clean(j.Title),
 				c.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout), c.TimeZone)
 		}
 		if len(out.Edits) == 0 {
@@ -108,7 +108,7 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tFIELD\tLIVE\tPROPOSED")
 		for _, p := range out.Edits {
 			for _, ch := range p.Edit.Changes {
-				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", p.Job.ID, p.Job.EmployerID, p.Job.ExternalID, ch.Field, cell(ch.Old), cell(ch.New))
+				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", p.Job.ID, p.Job.EmployerID, clean(p.Job.ExternalID), ch.Field, cell(ch.Old), cell(ch.New))
 			}
 		}
 	})
@@ -206,10 +206,10 @@ func cmdReviewApprove(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 	}
 	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
 		if edit {
-			fmt.Fprintf(w, "the edit of job %d is live at %s\n", j.ID, j.PublicLink)
+			fmt.Fprintf(w, "the edit of job %d is live at %s\n", j.ID, clean(j.PublicLink))
 			return
 		}
-		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, j.PublicLink)
+		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, clean(j.PublicLink))
 	})
 }
 

@@ -185,9 +185,11 @@ type BackOffice interface {
 	Countries(ctx context.Context) ([]Country, error)
 	// Country returns a country by ID or code. ENOTFOUND.
 	Country(ctx context.Context, idOrCode string) (*Country, error)
-	// EmployerPage lists up to limit employers with IDs above afterID,
-	// optionally of one country, by ID.
-	EmployerPage(ctx context.Context, countryID, afterID int64, limit int) ([]Employer, error)
+	// EmployerPage lists up to limit (1–MaxEmployerPage) employers with
+	// IDs above afterID, optionally of one country, by ID, and the afterID
+	// of the next page: 0 when this one is the last. EINVALID for a limit
+	// out of range.
+	EmployerPage(ctx context.Context, countryID, afterID int64, limit int) (emps []Employer, next int64, err error)
 	// Employer returns one employer. ENOTFOUND.
 	Employer(ctx context.Context, id int64) (*Employer, error)
 	// Balances returns each employer's wallet balance, by employer ID.
@@ -204,6 +206,9 @@ type BackOffice interface {
 	// CountryBalances sums the wallets of each country's employers.
 	CountryBalances(ctx context.Context) ([]CountryBalance, error)
 }
+
+// MaxEmployerPage bounds a page of employers.
+const MaxEmployerPage = 200
 
 // CountryBalance is the money held in one country's wallets.
 type CountryBalance struct {

@@ -1,7 +1,9 @@
 package atsgate
 
 import (
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -100,9 +102,12 @@ type Job struct {
 	State       JobState
 	Title       string
 	Description string // raw as received; sanitise wherever it is shown
-	Deadline    string // "2006-01-02" or ""
-	ApplyURL    string
-	ApplyEmail  string
+	// DescriptionCut says that Description is only a preview: its first
+	// PreviewChars characters, as the moderation queue lists them.
+	DescriptionCut bool
+	Deadline       string // "2006-01-02" or ""
+	ApplyURL       string
+	ApplyEmail     string
 
 	MinExperience   int64
 	MaxExperience   int64
@@ -125,6 +130,33 @@ type Job struct {
 	// PendingEdit is true while an update of the published job waits for
 	// review; the fields above stay the approved, live content meanwhile.
 	PendingEdit bool
+}
+
+// PreviewChars bounds the description a listing carries as a preview. A
+// description may be 512 KiB, so a queue page of fifty would otherwise be
+// 25 MB to read and sanitise for a reviewer who reads the first lines.
+const PreviewChars = 1000
+
+// CutPreview turns the start of a description, read as at most
+// PreviewChars+1 characters, into its preview: the first PreviewChars
+// characters, less a tag the cut left open (sanitising would drop its
+// start and show the rest as text), and whether anything was cut.
+func CutPreview(start string) (preview string, cut bool) {
+	if utf8.RuneCountInString(start) <= PreviewChars {
+		return start, false
+	}
+	n := 0
+	for i := range start {
+		if n == PreviewChars {
+			start = start[:i]
+			break
+		}
+		n++
+	}
+	if lt := strings.LastIndexByte(start, '<'); lt > strings.LastIndexByte(start, '>') {
+		start = start[:lt]
+	}
+	return start, true
 }
 
 // JobEvent records one state transition of a job, or one step of an edit

@@ -81,18 +81,40 @@ func (e *LedgerEntry) Repeats(kind EntryKind, amount decimal.Decimal, note strin
 	return e.Kind == kind && e.Amount.Equal(amount) && e.Note == note
 }
 
-// Statement is an employer's wallet over a period [From, To).
+// Statement is an employer's wallet over a period [From, To): its
+// balances and totals. It holds no entries: a period can hold a million,
+// so they are read a page at a time (Wallets.StatementEntries) or streamed
+// (Wallets.EachStatementEntry), never all at once.
 type Statement struct {
 	EmployerID     int64
 	Currency       string
 	From, To       time.Time // zero means unbounded
 	OpeningBalance decimal.Decimal
-	Entries        []LedgerEntry
 	ClosingBalance decimal.Decimal
 	Totals         map[EntryKind]decimal.Decimal
+	// Count is the number of entries in the period.
+	Count int64
+	// FirstID and LastID are the period's first and last entries when the
+	// statement was read (0 when it has none). The totals count the
+	// entries up to LastID; pages bounded by it (EntryPage.BeforeID =
+	// LastID+1) list the same entries, whatever is posted meanwhile.
+	FirstID, LastID int64
 	// Balance is the wallet's balance now, whatever the period.
 	Balance decimal.Decimal
 }
+
+// EntryPage selects a page of a statement's entries, which run in the
+// order they were posted (by ID): of the entries with IDs between AfterID
+// and BeforeID (both excluded; 0 leaves that end open), the first Limit,
+// or with Last the last Limit. The page comes in posting order either way.
+type EntryPage struct {
+	AfterID, BeforeID int64
+	Last              bool
+	Limit             int // 1–MaxEntryPage
+}
+
+// MaxEntryPage bounds a page of statement entries.
+const MaxEntryPage = 1000
 
 // MoneyScale is the number of decimal places amounts carry. Every currency
 // the board serves has two; amounts with more are refused, not rounded.

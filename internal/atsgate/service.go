@@ -35,14 +35,18 @@ type Jobs interface {
 	CloseJob(ctx context.Context, p *Principal, externalID string) (*Job, error)
 	// Job returns one of the employer's jobs. ENOTFOUND.
 	Job(ctx context.Context, employerID int64, externalID string) (*Job, error)
-	// ListJobs returns a page of the employer's jobs, newest first. EINVALID
-	// for a cursor it did not issue.
+	// ListJobs returns a page of the employer's jobs, newest first, with
+	// what a job record shows: no description, extras, taxonomy IDs, apply
+	// URL or email, salary or experience. EINVALID for a cursor it did not
+	// issue.
 	ListJobs(ctx context.Context, employerID int64, f JobFilter) (*JobPage, error)
 }
 
 // Moderation is what the review team does.
 type Moderation interface {
-	// ReviewQueue lists jobs awaiting review, oldest first.
+	// ReviewQueue lists jobs awaiting review, oldest first, with what the
+	// queue shows: each description is a preview (CutPreview), and the
+	// extras, taxonomy IDs, salary and experience are left out.
 	ReviewQueue(ctx context.Context, f ReviewFilter) ([]Job, error)
 	// PendingEdits lists the pending edits of published jobs with their
 	// live jobs, oldest edit first; f.AfterID is an edit ID.
@@ -84,7 +88,16 @@ type Wallets interface {
 	// Adjust posts a signed correction with a mandatory note, idempotent
 	// by reference like TopUp, with the same error codes.
 	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (entry *LedgerEntry, created bool, err error)
-	// Statement returns the entries posted in [from, to) with opening and
-	// closing balances; zero times leave that end open.
+	// Statement sums up the entries posted in [from, to): opening and
+	// closing balances, totals by kind, count; zero times leave that end
+	// open. It reads no entry into memory. ENOTFOUND.
 	Statement(ctx context.Context, employerID int64, from, to time.Time) (*Statement, error)
+	// StatementEntries returns one page of the entries posted in [from,
+	// to), in posting order. EINVALID for a limit out of range.
+	StatementEntries(ctx context.Context, employerID int64, from, to time.Time, p EntryPage) ([]LedgerEntry, error)
+	// EachStatementEntry calls fn with each entry posted in [from, to), in
+	// posting order, up to lastID (0: the last one posted when it begins),
+	// a page at a time, so memory stays flat however long the ledger is.
+	// It stops at fn's first error and returns it.
+	EachStatementEntry(ctx context.Context, employerID int64, from, to time.Time, lastID int64, fn func(*LedgerEntry) error) error
 }

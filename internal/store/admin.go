@@ -200,26 +200,33 @@ func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
 }
 
 // EmployerPage implements atsgate.BackOffice: keyset pages by ID, so a
-// page costs the same however far into the list it is.
-func (s *Store) EmployerPage(ctx context.Context, countryID, afterID int64, limit int) ([]atsgate.Employer, error) {
+// page costs the same however far into the list it is. It reads one row
+// more than the page to know whether another follows: that is its own
+// business, so a caller asks for the page it shows, up to the largest.
+func (s *Store) EmployerPage(ctx context.Context, countryID, afterID int64, limit int) ([]atsgate.Employer, int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if limit <= 0 || limit > maxPageSize {
-		limit = defaultPageSize
+	if limit < 1 || limit > atsgate.MaxEmployerPage {
+		return nil, 0, atsgate.Invalid(map[string]string{"limit": fmt.Sprintf("must be 1–%d", atsgate.MaxEmployerPage)})
 	}
 	q := s.rdb.WithContext(ctx).Where("id > ?", afterID)
 	if countryID != 0 {
 		q = q.Where("country_id = ?", countryID)
 	}
 	var rows []employerRow
-	if err := q.Order("id").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, translate(err, "employers")
+	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, 0, translate(err, "employers")
+	}
+	var next int64
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
 	}
 	out := make([]atsgate.Employer, len(rows))
 	for i := range rows {
 		out[i] = *employerFromRow(&rows[i])
 	}
-	return out, nil
+	return out, next, nil
 }
 
 var _ atsgate.BackOffice = (*Store)(nil)

@@ -112,19 +112,21 @@ func TestEmployerPageAndCountryBalances(t *testing.T) {
 			}
 		}
 		var got []int64
-		var after int64
-		for {
-			page, err := st.EmployerPage(ctx, gh.ID, after, 2)
+		for after := int64(0); ; {
+			page, next, err := st.EmployerPage(ctx, gh.ID, after, 2)
 			if err != nil {
 				t.Fatal(err)
-			}
-			if len(page) == 0 {
-				break
 			}
 			for _, e := range page {
 				got = append(got, e.ID)
 			}
-			after = page[len(page)-1].ID
+			if next == 0 {
+				break
+			}
+			if next != page[len(page)-1].ID {
+				t.Fatalf("next %d is not the page's last employer", next)
+			}
+			after = next
 		}
 		if len(got) != len(ghIDs) {
 			t.Fatalf("paged gh employers %v, want %v", got, ghIDs)

@@ -73,11 +73,8 @@ func TestCreateJob(t *testing.T) {
 			if b := f.balance(t); !b.Equal(dec("450")) {
 				t.Errorf("balance = %s, want 450", b)
 			}
-			st, err := f.st.Statement(ctx, f.employer.ID, time.Time{}, time.Time{})
-			if err != nil {
-				t.Fatalf("Statement: %v", err)
-			}
-			last := st.Entries[len(st.Entries)-1]
+			entries := statementEntries(t, f.st, f.employer.ID, time.Time{}, time.Time{})
+			last := entries[len(entries)-1]
 			wantEntry := atsgate.LedgerEntry{ID: last.ID, EmployerID: f.employer.ID, Kind: atsgate.EntryJobCharge,
 				Amount: dec("-50"), BalanceAfter: dec("450"), JobID: j.ID, Actor: f.p.Actor(), Note: "job JOB-1", CreatedAt: now}
 			if diff := cmp.Diff(wantEntry, last, jobCmp); diff != "" {

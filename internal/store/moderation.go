@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -26,13 +27,19 @@ func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsg
 	if f.AfterID != 0 {
 		q = q.Where("id > ?", f.AfterID)
 	}
+	// The queue shows the record's columns, the apply details and the
+	// start of the description. SUBSTR counts characters on both
+	// databases, and PostgreSQL reads only that much of a long value.
+	cols := append(slices.Clip(recordColumns), "apply_url", "apply_email",
+		fmt.Sprintf("SUBSTR(description, 1, %d) AS description", atsgate.PreviewChars+1))
 	var rows []jobRow
-	if err := q.Order("id").Limit(limit).Find(&rows).Error; err != nil {
+	if err := q.Select(cols).Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, translate(err, "review queue")
 	}
 	out := make([]atsgate.Job, len(rows))
 	for i := range rows {
 		out[i] = *jobFromRow(&rows[i], "")
+		out[i].Description, out[i].DescriptionCut = atsgate.CutPreview(out[i].Description)
 	}
 	return out, nil
 }

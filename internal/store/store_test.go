@@ -268,6 +268,20 @@ func exec(t *testing.T, st *store.Store, q string, args ...any) {
 	}
 }
 
+// statementEntries reads every entry of a statement period through
+// EachStatementEntry, as the CSV export does.
+func statementEntries(t *testing.T, st *store.Store, employerID int64, from, to time.Time) []atsgate.LedgerEntry {
+	t.Helper()
+	var out []atsgate.LedgerEntry
+	if err := st.EachStatementEntry(context.Background(), employerID, from, to, 0, func(e *atsgate.LedgerEntry) error {
+		out = append(out, *e)
+		return nil
+	}); err != nil {
+		t.Fatalf("EachStatementEntry: %v", err)
+	}
+	return out
+}
+
 // checkLedger verifies the wallet invariants of one employer with raw SQL:
 // the balance is the sum of the entries, each balance_after chains from the
 // previous one starting at zero, no job is charged or refunded twice, and no

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,9 +159,11 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 	return &e, true, nil
 }
 
-// Statement implements atsgate.Wallets. Each entry carries the balance after
-// it, so the opening balance is the balance after the last entry before
-// from, and the running balance needs no arithmetic here.
+// Statement implements atsgate.Wallets with a few indexed reads and one
+// aggregate; no entry is loaded, however long the period. Each entry
+// carries the balance after it, so the opening balance is the balance
+// after the last entry before from, and the closing balance the balance
+// after the period's last entry.
 func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.Time) (*atsgate.Statement, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -170,16 +173,57 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 	}
 	st := &atsgate.Statement{EmployerID: employerID, Currency: w.Currency, From: from, To: to,
 		Balance: fromMinor(w.BalanceMinor), Totals: map[atsgate.EntryKind]decimal.Decimal{}}
+	for _, k := range atsgate.EntryKinds {
+		st.Totals[k] = decimal.Zero
+	}
 	if !from.IsZero() {
-		var before []ledgerRow
-		if err := s.rdb.WithContext(ctx).Where("employer_id = ? AND created_at < ?", employerID, from.UTC()).
-			Order("id DESC").Limit(1).Find(&before).Error; err != nil {
-			return nil, translate(err, "ledger")
+		before, err := s.edgeEntry(ctx, employerID, time.Time{}, from, true)
+		if err != nil {
+			return nil, err
 		}
-		if len(before) == 1 {
-			st.OpeningBalance = fromMinor(before[0].BalanceAfterMinor)
+		if before != nil {
+			st.OpeningBalance = fromMinor(before.BalanceAfterMinor)
 		}
 	}
+	st.ClosingBalance = st.OpeningBalance
+	last, err := s.edgeEntry(ctx, employerID, from, to, true)
+	if err != nil || last == nil {
+		return st, err
+	}
+	first, err := s.edgeEntry(ctx, employerID, from, to, false)
+	if err != nil {
+		return nil, err
+	}
+	st.FirstID, st.LastID, st.ClosingBalance = first.ID, last.ID, fromMinor(last.BalanceAfterMinor)
+	// The sums stop at the last entry read above: one posted meanwhile has
+	// a larger ID (an employer's entries are numbered under its wallet's
+	// lock), so the totals and the closing balance describe the same
+	// entries. The sum is read as text: PostgreSQL sums BIGINTs exactly as
+	// NUMERIC, which a BIGINT might not hold.
+	var sums []struct {
+		Kind  string
+		N     int64
+		Minor string
+	}
+	err = s.inPeriod(ctx, employerID, from, to).Model(&ledgerRow{}).Where("id <= ?", last.ID).
+		Select("kind, COUNT(*) AS n, CAST(SUM(amount_minor) AS TEXT) AS minor").Group("kind").Scan(&sums).Error
+	if err != nil {
+		return nil, translate(err, "ledger")
+	}
+	for _, r := range sums {
+		minor, err := decimal.NewFromString(r.Minor)
+		if err != nil {
+			return nil, atsgate.Internal(fmt.Errorf("ledger total %q of %s: %w", r.Minor, r.Kind, err))
+		}
+		st.Totals[atsgate.EntryKind(r.Kind)] = minor.Shift(-atsgate.MoneyScale)
+		st.Count += r.N
+	}
+	return st, nil
+}
+
+// inPeriod selects the employer's entries posted in [from, to); zero
+// times leave that end open.
+func (s *Store) inPeriod(ctx context.Context, employerID int64, from, to time.Time) *gorm.DB {
 	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
 	if !from.IsZero() {
 		q = q.Where("created_at >= ?", from.UTC())
@@ -187,22 +231,139 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 	if !to.IsZero() {
 		q = q.Where("created_at < ?", to.UTC())
 	}
+	return q
+}
+
+// edgeEntry returns the first (or, with last, the last) entry posted in
+// [from, to), nil when there is none. It orders by time, then ID: an
+// employer's entry times never go backwards in ID order (walletClock), so
+// that is also the first or last by ID, and the time index finds it in one
+// probe where a walk along the ID index would pass every entry outside the
+// period.
+func (s *Store) edgeEntry(ctx context.Context, employerID int64, from, to time.Time, last bool) (*ledgerRow, error) {
+	order := "created_at, id"
+	if last {
+		order = "created_at DESC, id DESC"
+	}
 	var rows []ledgerRow
-	if err := q.Order("id").Find(&rows).Error; err != nil {
+	if err := s.inPeriod(ctx, employerID, from, to).Order(order).Limit(1).Find(&rows).Error; err != nil {
 		return nil, translate(err, "ledger")
 	}
-	st.ClosingBalance = st.OpeningBalance
-	for _, k := range atsgate.EntryKinds {
-		st.Totals[k] = decimal.Zero
+	if len(rows) == 0 {
+		return nil, nil
 	}
-	st.Entries = make([]atsgate.LedgerEntry, len(rows))
+	return &rows[0], nil
+}
+
+// StatementEntries implements atsgate.Wallets with keyset pages on the
+// entry ID: a page costs one index range however deep in the ledger it is.
+func (s *Store) StatementEntries(ctx context.Context, employerID int64, from, to time.Time, p atsgate.EntryPage) ([]atsgate.LedgerEntry, error) {
+	if p.Limit < 1 || p.Limit > atsgate.MaxEntryPage {
+		return nil, atsgate.Invalid(map[string]string{"limit": fmt.Sprintf("must be between 1 and %d", atsgate.MaxEntryPage)})
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	first, last, err := s.periodIDs(ctx, employerID, from, to)
+	if err != nil || last == 0 {
+		return nil, err
+	}
+	upTo := last
+	if p.BeforeID != 0 {
+		upTo = min(upTo, p.BeforeID-1)
+	}
+	rows, err := s.entryRange(ctx, employerID, from, to, max(p.AfterID, first-1), upTo, p.Limit, p.Last)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]atsgate.LedgerEntry, len(rows))
 	for i := range rows {
-		e := entryFromRow(&rows[i])
-		st.Entries[i] = e
-		st.Totals[e.Kind] = st.Totals[e.Kind].Add(e.Amount)
-		st.ClosingBalance = e.BalanceAfter
+		out[i] = entryFromRow(&rows[i])
 	}
-	return st, nil
+	return out, nil
+}
+
+// periodIDs returns the IDs of the first and last entries posted in
+// [from, to), or 0, 0. Between them, by ID, are exactly the period's
+// entries, so pages can be ranges of the (employer_id, id) index that
+// end where the period does.
+func (s *Store) periodIDs(ctx context.Context, employerID int64, from, to time.Time) (first, last int64, err error) {
+	l, err := s.edgeEntry(ctx, employerID, from, to, true)
+	if err != nil || l == nil {
+		return 0, 0, err
+	}
+	if from.IsZero() {
+		return 1, l.ID, nil
+	}
+	f, err := s.edgeEntry(ctx, employerID, from, to, false)
+	if err != nil || f == nil {
+		return 0, 0, err
+	}
+	return f.ID, l.ID, nil
+}
+
+// entryRange reads up to limit of the period's entries with IDs in
+// (after, upTo], in ID order: the first ones, or with fromEnd the last
+// ones (still returned in ID order).
+func (s *Store) entryRange(ctx context.Context, employerID int64, from, to time.Time, after, upTo int64, limit int, fromEnd bool) ([]ledgerRow, error) {
+	if upTo <= after {
+		return nil, nil
+	}
+	order := "id"
+	if fromEnd {
+		order = "id DESC"
+	}
+	var rows []ledgerRow
+	if err := s.inPeriod(ctx, employerID, from, to).Where("id > ? AND id <= ?", after, upTo).
+		Order(order).Limit(limit).Find(&rows).Error; err != nil {
+		return nil, translate(err, "ledger")
+	}
+	if fromEnd {
+		slices.Reverse(rows)
+	}
+	return rows, nil
+}
+
+// eachPage is how many entries EachStatementEntry reads at a time.
+const eachPage = 1000
+
+// EachStatementEntry implements atsgate.Wallets: keyset pages of eachPage
+// entries, so memory stays flat and no transaction is held while fn works
+// (fn may be writing to a slow client).
+func (s *Store) EachStatementEntry(ctx context.Context, employerID int64, from, to time.Time, lastID int64, fn func(*atsgate.LedgerEntry) error) error {
+	// The walk as a whole may take as long as the client reads; each
+	// query in it is bounded like any other.
+	var first, last int64
+	err := s.bounded(ctx, func(ctx context.Context) (err error) {
+		first, last, err = s.periodIDs(ctx, employerID, from, to)
+		return err
+	})
+	if err != nil || last == 0 {
+		return err
+	}
+	if lastID != 0 {
+		last = min(last, lastID)
+	}
+	after := first - 1
+	for {
+		var rows []ledgerRow
+		err := s.bounded(ctx, func(ctx context.Context) (err error) {
+			rows, err = s.entryRange(ctx, employerID, from, to, after, last, eachPage, false)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			e := entryFromRow(&rows[i])
+			if err := fn(&e); err != nil {
+				return err
+			}
+		}
+		if len(rows) < eachPage {
+			return nil
+		}
+		after = rows[len(rows)-1].ID
+	}
 }
 
 // Balances returns the wallet balance of each employer, by employer ID.

@@ -164,14 +164,29 @@ func (e *env) topUp(t testing.TB, employerID int64, amount string) {
 	}
 }
 
+// ledgerView is a statement with its entries, which the store streams
+// rather than returns: a test's ledgers are small.
+type ledgerView struct {
+	*atsgate.Statement
+	Entries []atsgate.LedgerEntry
+}
+
 // statement is the employer's whole ledger.
-func (e *env) statement(t testing.TB, employerID int64) *atsgate.Statement {
+func (e *env) statement(t testing.TB, employerID int64) *ledgerView {
 	t.Helper()
-	s, err := e.st.Statement(context.Background(), employerID, time.Time{}, time.Time{})
+	ctx := context.Background()
+	s, err := e.st.Statement(ctx, employerID, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatalf("statement: %v", err)
 	}
-	return s
+	v := &ledgerView{Statement: s}
+	if err := e.st.EachStatementEntry(ctx, employerID, time.Time{}, time.Time{}, s.LastID, func(le *atsgate.LedgerEntry) error {
+		v.Entries = append(v.Entries, *le)
+		return nil
+	}); err != nil {
+		t.Fatalf("statement entries: %v", err)
+	}
+	return v
 }
 
 // storedJob is the job as the store holds it, or nil when there is none.

@@ -166,7 +166,7 @@ func (e *env) storm(t *testing.T, n int, req func(i int) *http.Request) []result
 
 // checkLedger checks the wallet invariants: balance = sum of entries, and
 // each entry's balance after chains from the previous one.
-func checkLedger(t *testing.T, s *atsgate.Statement) {
+func checkLedger(t *testing.T, s *ledgerView) {
 	t.Helper()
 	sum := decimal.Zero
 	for i, en := range s.Entries {

@@ -6,26 +6,30 @@ import "github.com/atsgate/atsgate/internal/atsgate"
 // CLI. Integrators read a different record, the ATS dialect's.
 //
 // Description is sanitised HTML, safe to render: the raw description is
-// whatever an integrator sent. Dates are local to the job's country;
-// PublishedDate is "" until the job is published.
+// whatever an integrator sent. In the moderation queue it is a preview, the
+// first atsgate.PreviewChars characters, and DescriptionTruncated says
+// when there is more; a job read on its own has all of it. Dates are local
+// to the job's country; PublishedDate is "" until the job is published.
 type Job struct {
-	ID                int64  `json:"id"`
-	EmployerID        int64  `json:"employer_id"`
-	CountryID         int64  `json:"country_id"`
-	ExternalID        string `json:"external_id"`
-	Dialect           string `json:"dialect"`
-	State             string `json:"state"`
-	Title             string `json:"title"`
-	Description       string `json:"description"`
-	Deadline          string `json:"deadline"` // "2006-01-02" or ""
-	ApplyURL          string `json:"apply_url"`
-	ApplyEmail        string `json:"apply_email"`
-	AmountCharged     string `json:"amount_charged"`
-	Currency          string `json:"currency"`
-	ReceivedDate      string `json:"received_date"`
-	PublishedDate     string `json:"published_date"`
-	PublicLink        string `json:"public_link"`
-	DisapprovalReason string `json:"disapproval_reason"`
+	ID          int64  `json:"id"`
+	EmployerID  int64  `json:"employer_id"`
+	CountryID   int64  `json:"country_id"`
+	ExternalID  string `json:"external_id"`
+	Dialect     string `json:"dialect"`
+	State       string `json:"state"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// DescriptionTruncated: Description is the start of a longer one.
+	DescriptionTruncated bool   `json:"description_truncated"`
+	Deadline             string `json:"deadline"` // "2006-01-02" or ""
+	ApplyURL             string `json:"apply_url"`
+	ApplyEmail           string `json:"apply_email"`
+	AmountCharged        string `json:"amount_charged"`
+	Currency             string `json:"currency"`
+	ReceivedDate         string `json:"received_date"`
+	PublishedDate        string `json:"published_date"`
+	PublicLink           string `json:"public_link"`
+	DisapprovalReason    string `json:"disapproval_reason"`
 	// PendingEdit is true while an update of the published job waits for
 	// review; the fields above are the live, approved content.
 	PendingEdit bool `json:"pending_edit"`
@@ -37,7 +41,7 @@ type Job struct {
 func NewJob(j *atsgate.Job, c *atsgate.Country, sanitize func(html string) string) Job {
 	return Job{ID: j.ID, EmployerID: j.EmployerID, CountryID: j.CountryID, ExternalID: j.ExternalID,
 		Dialect: j.Dialect, State: string(j.State), Title: j.Title, Description: sanitize(j.Description),
-		Deadline: j.Deadline, ApplyURL: j.ApplyURL, ApplyEmail: j.ApplyEmail,
+		DescriptionTruncated: j.DescriptionCut, Deadline: j.Deadline, ApplyURL: j.ApplyURL, ApplyEmail: j.ApplyEmail,
 		AmountCharged: amount(j.AmountCharged), Currency: c.Currency,
 		ReceivedDate: local(c, j.ReceivedAt), PublishedDate: local(c, j.PublishedAt),
 		PublicLink: j.PublicLink, DisapprovalReason: j.DisapprovalReason, PendingEdit: j.PendingEdit}

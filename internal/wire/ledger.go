@@ -1,6 +1,14 @@
 package wire
 
-import "github.com/atsgate/atsgate/internal/atsgate"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
+)
 
 // LedgerEntry is one line of an employer's wallet. Time is local to the
 // employer's country, as on the statement it belongs to; RunningBalance is
@@ -36,7 +44,9 @@ type EntryResponse struct {
 }
 
 // Statement is an employer's wallet over a period: the opening balance,
-// every entry, the closing balance and a total per entry kind.
+// the entries, the closing balance and a total per entry kind. The admin
+// API sends the entries a page at a time (NextAfter continues); the CLI
+// prints them all.
 type Statement struct {
 	EmployerID   int64  `json:"employer_id"`
 	EmployerName string `json:"employer_name"`
@@ -52,27 +62,68 @@ type Statement struct {
 	Balance string `json:"balance"`
 	// Totals has every entry kind, zero or not, so a reader can rely on
 	// the keys: opening + all totals = closing.
-	Totals  map[string]string `json:"totals"`
-	Entries []LedgerEntry     `json:"entries"`
+	Totals map[string]string `json:"totals"`
+	// EntryCount is the number of entries in the period, on every page.
+	EntryCount int64         `json:"entry_count"`
+	Entries    []LedgerEntry `json:"entries"`
+	// NextAfter, when present, is the ?after= of the next page of entries.
+	NextAfter int64 `json:"next_after,omitempty"`
 }
 
-// NewStatement is st, of employer e in country c, on the wire; from and to
-// are the period's days as the caller was given them.
-func NewStatement(st *atsgate.Statement, e *atsgate.Employer, c *atsgate.Country, from, to string) Statement {
+// NewStatement is st, of employer e in country c, on the wire, with
+// entries (all of the period's, or a page of them); from and to are the
+// period's days as the caller was given them.
+func NewStatement(st *atsgate.Statement, entries []atsgate.LedgerEntry, e *atsgate.Employer, c *atsgate.Country, from, to string) Statement {
 	out := Statement{EmployerID: e.ID, EmployerName: e.Name, Currency: st.Currency, TimeZone: c.TimeZone,
 		From: from, To: to, OpeningBalance: amount(st.OpeningBalance), ClosingBalance: amount(st.ClosingBalance),
 		Balance: amount(st.Balance), Totals: make(map[string]string, len(atsgate.EntryKinds)),
-		Entries: make([]LedgerEntry, len(st.Entries))}
+		EntryCount: st.Count, Entries: make([]LedgerEntry, len(entries))}
 	if out.Currency == "" {
 		out.Currency = c.Currency
 	}
 	for _, k := range atsgate.EntryKinds {
 		out.Totals[string(k)] = amount(st.Totals[k])
 	}
-	for i := range st.Entries {
-		out.Entries[i] = NewLedgerEntry(&st.Entries[i], c)
+	for i := range entries {
+		out.Entries[i] = NewLedgerEntry(&entries[i], c)
 	}
 	return out
+}
+
+// WriteStatement writes s as JSON to w with the entries each yields, in
+// place of s.Entries, one line each as they come: a statement of any
+// length is written in constant memory. It ignores s.NextAfter: the
+// statement written is whole.
+func WriteStatement(w io.Writer, s Statement, each func(yield func(LedgerEntry) error) error) error {
+	s.Entries, s.NextAfter = []LedgerEntry{}, 0
+	head, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	// Entries is the last field written, so the object ends `[]}`.
+	head, ok := bytes.CutSuffix(head, []byte("[]}"))
+	if !ok {
+		return fmt.Errorf("statement JSON does not end with its entries: %s", head)
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(head)
+	bw.WriteString("[")
+	sep := "\n"
+	err = each(func(e LedgerEntry) error {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		bw.WriteString(sep)
+		sep = ",\n"
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n]}\n")
+	return bw.Flush()
 }
 
 // Reconciliation is a month's minimum-spend table: one line per employer

@@ -3,7 +3,9 @@ package wire_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +65,7 @@ func TestShapes(t *testing.T) {
 		ReceivedAt: f.t0, PublishedAt: f.t0.Add(2 * time.Hour), PublicLink: "http://ng.localhost:8080/jobs/12-cashier"}
 	pending := job
 	pending.ID, pending.ExternalID, pending.State, pending.PublishedAt, pending.PublicLink = 13, "L-2", atsgate.StatePending, time.Time{}, ""
+	pending.Description, pending.DescriptionCut = "<p>Till", true // the queue's preview
 	upper := strings.ToUpper
 	edited := job
 	edited.PendingEdit = true
@@ -90,11 +93,15 @@ func TestShapes(t *testing.T) {
 		{"key_disabled", wire.KeyDisabled{EmployerID: 7, Disabled: true}},
 		{"entry", wire.EntryResponse{Entry: wire.NewLedgerEntry(&charge, &f.ng)}},
 		{"entry_reference", wire.EntryResponse{Entry: wire.NewLedgerEntry(&topup, &f.ng)}},
-		{"statement", wire.NewStatement(&atsgate.Statement{EmployerID: 7, Currency: "NGN",
-			OpeningBalance: decimal.NewFromInt(50000), ClosingBalance: decimal.RequireFromString("30000.5"),
-			Balance: decimal.RequireFromString("30000.5"), Entries: []atsgate.LedgerEntry{charge, minimum},
-			Totals: map[atsgate.EntryKind]decimal.Decimal{atsgate.EntryJobCharge: charge.Amount, atsgate.EntryMinimumSpend: minimum.Amount}},
-			&f.own, &f.ng, "2026-06-01", "")},
+		{"statement", func() wire.Statement {
+			s := wire.NewStatement(&atsgate.Statement{EmployerID: 7, Currency: "NGN",
+				OpeningBalance: decimal.NewFromInt(50000), ClosingBalance: decimal.RequireFromString("30000.5"),
+				Balance: decimal.RequireFromString("30000.5"), Count: 3, FirstID: 30, LastID: 40,
+				Totals: map[atsgate.EntryKind]decimal.Decimal{atsgate.EntryJobCharge: charge.Amount, atsgate.EntryMinimumSpend: minimum.Amount}},
+				[]atsgate.LedgerEntry{charge}, &f.own, &f.ng, "2026-06-01", "")
+			s.NextAfter = 31
+			return s
+		}()},
 		{"jobs", wire.JobList{Jobs: []wire.Job{wire.NewJob(&pending, &f.ng, upper)}, NextAfter: 13,
 			Edits: []wire.PendingEdit{{Job: wire.NewJob(&edited, &f.ng, upper), Edit: wire.NewEdit(&edit, &f.ng, upper)}}}},
 		{"job_detail", wire.JobDetail{Job: wire.NewJob(&edited, &f.ng, upper), Events: wire.NewJobEvents([]atsgate.JobEvent{
@@ -130,6 +137,50 @@ func TestShapes(t *testing.T) {
 			}
 			golden(t, tt.name+".json", append(got, '\n'))
 		})
+	}
+}
+
+// TestWriteStatement: a statement streamed entry by entry is the same JSON
+// as the statement marshalled whole, and an error of the stream stops it.
+func TestWriteStatement(t *testing.T) {
+	f := newFixture(t)
+	st := &atsgate.Statement{EmployerID: 7, Currency: "NGN", Count: 2, OpeningBalance: decimal.NewFromInt(1),
+		Totals: map[atsgate.EntryKind]decimal.Decimal{}}
+	var entries []atsgate.LedgerEntry
+	for i := int64(1); i <= 2; i++ {
+		entries = append(entries, atsgate.LedgerEntry{ID: i, Kind: atsgate.EntryTopup, Amount: decimal.NewFromInt(i),
+			BalanceAfter: decimal.NewFromInt(i), Note: "<\"note\">", CreatedAt: f.t0})
+	}
+	for _, n := range []int{0, 2} {
+		whole := wire.NewStatement(st, entries[:n], &f.own, &f.ng, "", "")
+		var buf bytes.Buffer
+		head := whole
+		head.NextAfter = 99 // a page's cursor has no place in a whole statement
+		err := wire.WriteStatement(&buf, head, func(yield func(wire.LedgerEntry) error) error {
+			for _, e := range whole.Entries {
+				if err := yield(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want any
+		if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+			t.Fatalf("%d entries: not JSON: %v\n%s", n, err, buf.String())
+		}
+		b, _ := json.Marshal(whole)
+		_ = json.Unmarshal(b, &want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%d entries (-whole +streamed):\n%s", n, diff)
+		}
+	}
+	stop := errors.New("stop")
+	err := wire.WriteStatement(io.Discard, wire.Statement{}, func(func(wire.LedgerEntry) error) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Errorf("err = %v, want the stream's", err)
 	}
 }
 

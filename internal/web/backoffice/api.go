@@ -33,6 +33,9 @@ const (
 	adminCookiePath  = "/admin"
 	adminPageSize    = 50
 	statementPerPage = 100
+	// statementAPIPage is the admin API's default page of statement
+	// entries: a month of most employers' ledgers in one answer.
+	statementAPIPage = 500
 )
 
 // Handler serves the back office: its JSON API, its pages and their
@@ -303,19 +306,16 @@ func (h *Handler) APIEmployers(c echo.Context) error {
 	}
 	limit := adminPageSize
 	if v := c.QueryParam("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > atsgate.MaxEmployerPage {
 			return atsgate.Invalid(map[string]string{"limit": "must be 1–200"})
 		}
 	}
-	emps, err := h.bo.EmployerPage(c.Request().Context(), countryID, after, limit+1)
+	var out wire.EmployerList
+	emps, next, err := h.bo.EmployerPage(c.Request().Context(), countryID, after, limit)
 	if err != nil {
 		return err
 	}
-	var out wire.EmployerList
-	if len(emps) > limit {
-		emps = emps[:limit]
-		out.NextAfter = emps[limit-1].ID
-	}
+	out.NextAfter = next
 	if out.Employers, err = h.employerRows(c, emps); err != nil {
 		return err
 	}
@@ -490,17 +490,30 @@ func (h *Handler) APIDisableKey(c echo.Context) error {
 	return c.JSON(http.StatusOK, wire.KeyDisabled{EmployerID: id, Disabled: true})
 }
 
-// APIStatement is an employer's statement for a period, as JSON or, for
-// Accept: text/csv or ?format=csv, as CSV.
+// APIStatement is an employer's statement for a period, as JSON with a
+// page of its entries (?after= and ?limit=, next_after continues) or, for
+// Accept: text/csv or ?format=csv, as CSV with all of them, streamed.
 func (h *Handler) APIStatement(c echo.Context) error {
 	st, err := h.statement(c)
 	if err != nil {
 		return err
 	}
 	if c.QueryParam("format") == "csv" || acceptsCSV(c.Request().Header.Get("Accept")) {
-		return writeStatementCSV(c, st)
+		return h.writeStatementCSV(c, st)
 	}
-	return c.JSON(http.StatusOK, wire.NewStatement(st.Statement, st.Employer, st.Country, st.From, st.To))
+	p, err := entryPage(c, st.Statement, statementAPIPage)
+	if err != nil {
+		return err
+	}
+	entries, err := h.bo.StatementEntries(c.Request().Context(), st.Employer.ID, st.Statement.From, st.Statement.To, p)
+	if err != nil {
+		return err
+	}
+	out := wire.NewStatement(st.Statement, entries, st.Employer, st.Country, st.From, st.To)
+	if n := len(entries); n > 0 && entries[n-1].ID < st.Statement.LastID {
+		out.NextAfter = entries[n-1].ID
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // acceptsCSV reports whether an Accept header prefers CSV to JSON.

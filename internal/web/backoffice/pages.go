@@ -286,7 +286,7 @@ type jobView struct {
 	Received    string
 	Published   string
 	Charged     string
-	Description template.HTML // sanitised with the UGC policy
+	Description template.HTML // sanitised with the UGC policy; in the queue, a preview (Job.DescriptionCut)
 }
 
 func (h *Handler) jobView(j *atsgate.Job, countries map[int64]atsgate.Country, employers map[int64]string) jobView {
@@ -511,14 +511,13 @@ func (h *Handler) EmployersPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	emps, err := h.bo.EmployerPage(ctx, countryID, after, adminPageSize+1)
+	emps, nextAfter, err := h.bo.EmployerPage(ctx, countryID, after, adminPageSize)
 	if err != nil {
 		return err
 	}
 	var next string
-	if len(emps) > adminPageSize {
-		emps = emps[:adminPageSize]
-		q := url.Values{"after": {strconv.FormatInt(emps[adminPageSize-1].ID, 10)}}
+	if nextAfter != 0 {
+		q := url.Values{"after": {strconv.FormatInt(nextAfter, 10)}}
 		if v := c.QueryParam("country"); v != "" {
 			q.Set("country", v)
 		}
@@ -592,17 +591,18 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 		return err
 	}
 	st := v.Statement
-	page := 1
-	if p, err := strconv.Atoi(c.QueryParam("page")); err == nil && p > 1 {
-		page = p
+	p, err := entryPage(c, st, statementPerPage)
+	if err != nil {
+		return err
 	}
-	pages := max(1, (len(st.Entries)+statementPerPage-1)/statementPerPage)
-	page = min(page, pages)
-	lo, hi := (page-1)*statementPerPage, min(page*statementPerPage, len(st.Entries))
-	rows := make([]statementRow, 0, hi-lo)
-	for _, e := range st.Entries[lo:hi] {
-		rows = append(rows, statementRow{Entry: e, Time: v.local(e.CreatedAt), Amount: v.money(e.Amount),
-			Running: v.money(e.BalanceAfter), Refund: e.Kind == atsgate.EntryJobRefund})
+	entries, err := h.bo.StatementEntries(c.Request().Context(), id, st.From, st.To, p)
+	if err != nil {
+		return err
+	}
+	rows := make([]statementRow, len(entries))
+	for i, e := range entries {
+		rows[i] = statementRow{Entry: e, Time: v.local(e.CreatedAt), Amount: v.money(e.Amount),
+			Running: v.money(e.BalanceAfter), Refund: e.Kind == atsgate.EntryJobRefund}
 	}
 	type total struct{ Kind, Amount string }
 	var totals []total
@@ -610,16 +610,23 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 		totals = append(totals, total{string(k), v.money(st.Totals[k])})
 	}
 	q := url.Values{"from": {v.From}, "to": {v.To}}
-	pageLink := func(p int) string {
-		q := url.Values{"from": {v.From}, "to": {v.To}, "page": {strconv.Itoa(p)}}
-		return "/admin/employers/" + strconv.FormatInt(id, 10) + "?" + q.Encode()
+	// Keyset links, as on the other pages: a page of a million-entry
+	// ledger costs one index range, wherever it is.
+	pageLink := func(cursor string, id int64) string {
+		q := url.Values{"from": {v.From}, "to": {v.To}}
+		if cursor != "" {
+			q.Set(cursor, strconv.FormatInt(id, 10))
+		}
+		return "/admin/employers/" + strconv.FormatInt(emp.ID, 10) + "?" + q.Encode()
 	}
-	var prev, next string
-	if page > 1 {
-		prev = pageLink(page - 1)
-	}
-	if page < pages {
-		next = pageLink(page + 1)
+	var first, prev, next, last string
+	if n := len(entries); n > 0 {
+		if entries[0].ID > st.FirstID {
+			first, prev = pageLink("", 0), pageLink("before", entries[0].ID)
+		}
+		if entries[n-1].ID < st.LastID {
+			next, last = pageLink("after", entries[n-1].ID), pageLink("before", st.LastID+1)
+		}
 	}
 	lastDay := ""
 	if v.To != "" {
@@ -645,7 +652,7 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 	return h.render(c, status, "statement", "Statement of "+emp.Name, map[string]any{
 		"Employer": emp, "Country": country, "From": v.From, "To": v.To, "LastDay": lastDay,
 		"Opening": v.money(st.OpeningBalance), "Closing": v.money(st.ClosingBalance), "Balance": v.money(st.Balance),
-		"Rows": rows, "Count": len(st.Entries), "Totals": totals, "Page": page, "Pages": pages, "Prev": prev, "Next": next,
+		"Rows": rows, "Count": st.Count, "Totals": totals, "First": first, "Prev": prev, "Next": next, "Last": last,
 		"CSV":  "/admin/employers/" + strconv.FormatInt(id, 10) + "/statement.csv?" + q.Encode(),
 		"Keys": keys, "NewKey": newKey, "Problem": problem, "Fields": fields})
 }
@@ -656,7 +663,7 @@ func (h *Handler) StatementCSVPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeStatementCSV(c, v)
+	return h.writeStatementCSV(c, v)
 }
 
 // TopUpPage is the top-up form of the employer page.

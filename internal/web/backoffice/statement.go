@@ -1,7 +1,6 @@
 package backoffice
 
 import (
-	"bytes"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -94,40 +93,78 @@ func (v *statementView) local(t time.Time) string {
 // the file is one table a spreadsheet imports as is.
 var csvHeader = []string{"time", "entry_id", "kind", "amount", "running_balance", "currency", "job_id", "period", "actor", "note"}
 
-// statementCSV renders the statement as CSV: the opening balance, every
-// entry with its running balance, the closing balance, and a total per
-// kind. Times are in the employer's country time zone.
-func statementCSV(v *statementView) ([]byte, error) {
+// csvFlushEvery is how many entry rows go out between flushes: the file
+// leaves as it is read, never whole in memory.
+const csvFlushEvery = 500
+
+// csvWriteWindow is how long the rest of a CSV export may take after each
+// flush. The listener's WriteTimeout (30 s) would cut a long export short
+// however fast the client reads; moving the deadline on with every flush
+// bounds a stalled client instead of a big file.
+const csvWriteWindow = 30 * time.Second
+
+// writeStatementCSV streams the statement as CSV: the opening balance,
+// every entry with its running balance, the closing balance, and a total
+// per kind. Times are in the employer's country time zone. The entries
+// stop at the statement's last, so the rows add up to the totals however
+// many entries are posted while the file is sent.
+func (h *Handler) writeStatementCSV(c echo.Context, v *statementView) error {
 	st := v.Statement
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
 	cur := st.Currency
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	res.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, statementFilename(v)))
+	res.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(res)
+	_ = rc.SetWriteDeadline(time.Now().Add(csvWriteWindow)) // not every writer has one: then none to move
+	w := csv.NewWriter(res)
 	opening := ""
 	if !st.From.IsZero() {
 		opening = v.local(st.From)
 	}
-	rows := [][]string{csvHeader,
-		{opening, "", "opening_balance", "", st.OpeningBalance.StringFixed(2), cur, "", "", "", ""}}
-	for _, e := range st.Entries {
-		job := ""
-		if e.JobID != 0 {
-			job = strconv.FormatInt(e.JobID, 10)
+	_ = w.Write(csvHeader)
+	_ = w.Write([]string{opening, "", "opening_balance", "", st.OpeningBalance.StringFixed(2), cur, "", "", "", ""})
+	n := 0
+	ctx := c.Request().Context()
+	var err error
+	if st.LastID != 0 {
+		err = h.bo.EachStatementEntry(ctx, st.EmployerID, st.From, st.To, st.LastID, func(e *atsgate.LedgerEntry) error {
+			job := ""
+			if e.JobID != 0 {
+				job = strconv.FormatInt(e.JobID, 10)
+			}
+			if err := w.Write([]string{v.local(e.CreatedAt), strconv.FormatInt(e.ID, 10), string(e.Kind),
+				e.Amount.StringFixed(2), e.BalanceAfter.StringFixed(2), cur, job, e.Period, csvText(e.Actor), csvText(e.Note)}); err != nil {
+				return err
+			}
+			if n++; n%csvFlushEvery == 0 {
+				w.Flush()
+				res.Flush()
+				_ = rc.SetWriteDeadline(time.Now().Add(csvWriteWindow))
+				return w.Error()
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		// The status is sent: all that is left is to break the transfer, so
+		// the client sees a failed download rather than a short file that
+		// looks whole (it would lack the totals).
+		if ctx.Err() == nil {
+			h.log.ErrorContext(ctx, "statement CSV cut short", "employer", st.EmployerID, "rows", n, "err", err)
 		}
-		rows = append(rows, []string{v.local(e.CreatedAt), strconv.FormatInt(e.ID, 10), string(e.Kind),
-			e.Amount.StringFixed(2), e.BalanceAfter.StringFixed(2), cur, job, e.Period, csvText(e.Actor), csvText(e.Note)})
+		panic(http.ErrAbortHandler)
 	}
 	closing := ""
 	if !st.To.IsZero() {
 		closing = v.local(st.To)
 	}
-	rows = append(rows, []string{closing, "", "closing_balance", "", st.ClosingBalance.StringFixed(2), cur, "", "", "", ""})
+	_ = w.Write([]string{closing, "", "closing_balance", "", st.ClosingBalance.StringFixed(2), cur, "", "", "", ""})
 	for _, k := range atsgate.EntryKinds {
-		rows = append(rows, []string{"", "", "total_" + string(k), st.Totals[k].StringFixed(2), "", cur, "", "", "", ""})
+		_ = w.Write([]string{"", "", "total_" + string(k), st.Totals[k].StringFixed(2), "", cur, "", "", "", ""})
 	}
-	if err := w.WriteAll(rows); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	w.Flush()
+	return w.Error()
 }
 
 // csvText defuses text a spreadsheet would run as a formula.
@@ -150,13 +187,36 @@ func statementFilename(v *statementView) string {
 	return name + ".csv"
 }
 
-func writeStatementCSV(c echo.Context, v *statementView) error {
-	body, err := statementCSV(v)
+// entryPage reads ?after=, ?before= and ?limit= (1–MaxEntryPage, else
+// def) into a page of the statement's entries that ends at its last
+// entry: entries posted since it was summed up are not listed beside
+// totals that leave them out. ?before= pages back from an entry.
+func entryPage(c echo.Context, st *atsgate.Statement, def int) (atsgate.EntryPage, error) {
+	p := atsgate.EntryPage{Limit: def, BeforeID: st.LastID + 1}
+	fields := map[string]string{}
+	after, err := queryID(c, "after")
 	if err != nil {
-		return atsgate.Internal(err)
+		fields["after"] = "must be an entry ID"
 	}
-	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, statementFilename(v)))
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", body)
+	before, err := queryID(c, "before")
+	if err != nil {
+		fields["before"] = "must be an entry ID"
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > atsgate.MaxEntryPage {
+			fields["limit"] = fmt.Sprintf("must be 1–%d", atsgate.MaxEntryPage)
+		}
+		p.Limit = n
+	}
+	if len(fields) > 0 {
+		return p, atsgate.Invalid(fields)
+	}
+	p.AfterID = after
+	if before != 0 && after == 0 {
+		p.BeforeID, p.Last = min(before, p.BeforeID), true
+	}
+	return p, nil
 }
 
 // logFilter reads the integration log filters: employer, operation,
