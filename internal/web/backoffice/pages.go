@@ -864,6 +864,6 @@ func (h *Handler) LogsPage(c echo.Context) error {
 		"Logs": views, "Next": next, "First": f.BeforeID != 0,
 		"Q": map[string]string{"employer": c.QueryParam("employer"), "operation": c.QueryParam("operation"),
 			"status": c.QueryParam("status"), "since": c.QueryParam("since"), "until": c.QueryParam("until")},
-		"Operations": []string{"create", "update", "close", "get", "list", "taxonomy", "health"},
+		"Operations": atsgate.LogOperations,
 	})
 }
