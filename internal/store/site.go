@@ -50,8 +50,9 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		args = append(args, a...)
 	}
 	if q.After != nil {
-		add(`(jobs.published_at < ? OR (jobs.published_at = ? AND jobs.id < ?))`,
-			q.After.PublishedAt.UTC(), q.After.PublishedAt.UTC(), q.After.ID)
+		// A row comparison, which both databases turn into one range of
+		// the (published_at, id) index; the equivalent OR is a filter.
+		add(`(jobs.published_at, jobs.id) < (?, ?)`, q.After.PublishedAt.UTC(), q.After.ID)
 	}
 	if len(q.Terms) > 0 {
 		if err := s.searchCondition(ctx, c, q.Terms, add); err != nil {

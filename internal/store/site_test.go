@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -233,6 +234,44 @@ func TestSitePostingAndSitemap(t *testing.T) {
 		entries, total, err = f.st.Sitemap(ctx, f.country, 1, 10)
 		if err != nil || total != 2 || len(entries) != 1 || entries[0].ID != b.ID {
 			t.Errorf("Sitemap(offset 1) = %+v, %d, %v", entries, total, err)
+		}
+	})
+}
+
+// TestLoadPublished: bulk-loaded jobs are public, searchable and linked
+// like any other, and the IDs the database gives next follow them.
+func TestLoadPublished(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		f := newSiteFixture(t, d)
+		f.publish(t, "FIRST", "Before the load", "x", nil)
+		var jobs []atsgate.Job
+		for i := 0; i < 2500; i++ {
+			jobs = append(jobs, atsgate.Job{ExternalID: fmt.Sprintf("L%d", i), Title: fmt.Sprintf("Loaded job %d", i),
+				Description: "bulk", ShowCompanyName: true, States: []int64{int64(i%3 + 1)},
+				Extras:      map[string]string{"job_type": "FULL_TIME"},
+				PublishedAt: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)})
+		}
+		jobs[1234].Description = "a rare zygomorphic word"
+		ids, err := f.st.LoadPublished(ctx, f.employer.ID, jobs)
+		if err != nil || len(ids) != 2500 {
+			t.Fatalf("LoadPublished = %d IDs, %v", len(ids), err)
+		}
+		if got := f.list(t, atsgate.SiteQuery{Terms: []string{"zygomorphic"}}); len(got) != 1 || got[0] != "Loaded job 1234" {
+			t.Errorf("search after the load = %v", got)
+		}
+		p, err := f.st.Posting(ctx, f.country, ids[7])
+		if err != nil || p.PublicLink != f.country.PublicURL+atsgate.PublicPath(ids[7], "Loaded job 7") || p.Company != f.employer.Name {
+			t.Errorf("Posting = %+v, %v", p, err)
+		}
+		_, total, err := f.st.Sitemap(ctx, f.country, 0, 1)
+		if err != nil || total != 2501 {
+			t.Errorf("sitemap total %d, %v", total, err)
+		}
+		after := f.publish(t, "AFTER", "After the load", "x", nil)
+		if after.ID <= ids[len(ids)-1] {
+			t.Errorf("next ID %d is not after the loaded %d", after.ID, ids[len(ids)-1])
 		}
 	})
 }
