@@ -174,7 +174,3 @@ func (h *Handler) gone(c echo.Context, country *atsgate.Country, p *atsgate.Post
 	}
 	return send(c, http.StatusGone, "text/html; charset=utf-8", body, time.Time{})
 }
-
-// NotFound answers every other path of a country's site with the site's
-// 404 page.
-func (h *Handler) NotFound(c echo.Context) error { return h.notFound(c, mw.CountryOf(c)) }
