@@ -114,6 +114,8 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 		add(`jobs.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)`, `"`+strings.Join(terms, `" "`)+`"`)
 		return nil
 	}
+	conds := make([]string, 0, len(terms))
+	var condArgs []any
 	for _, term := range terms {
 		// A job that names no company is shown under its employer's name,
 		// which lives in employers: find the few employers a term names
@@ -130,10 +132,35 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 			cond = `(` + cond + ` OR (jobs.show_company_name AND coalesce(jobs.extras::jsonb ->> 'company_name', '') = '' AND jobs.employer_id IN ?))`
 			args = append(args, ids)
 		}
-		add(cond, args...)
+		conds = append(conds, cond)
+		condArgs = append(condArgs, args...)
 	}
+	match := strings.Join(conds, " AND ")
+	// The planner picks between two plans: walk the newest-first index and
+	// test each job, which is fast when many jobs match and ruinous when
+	// few do (the expression is recomputed for every row it passes), or
+	// take the GIN matches and sort them, the reverse. Its estimate of a
+	// word's frequency is often wrong, so ask the data: a probe that stops
+	// at rareMatches. When fewer match, the GIN side is fenced off (OFFSET
+	// 0 keeps the subquery from being pulled up) so it must be used.
+	var n int64
+	probe := `SELECT count(*) FROM (SELECT 1 FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND ` +
+		match + ` LIMIT ` + strconv.Itoa(rareMatches) + `) AS probe`
+	if err := s.db.WithContext(ctx).Raw(probe, append([]any{c.ID}, condArgs...)...).Scan(&n).Error; err != nil {
+		return translate(err, "search probe")
+	}
+	if n < rareMatches {
+		add(`jobs.id IN (SELECT jobs.id FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND `+match+` OFFSET 0)`,
+			append([]any{c.ID}, condArgs...)...)
+		return nil
+	}
+	add(match, condArgs...)
 	return nil
 }
+
+// rareMatches is where a search stops counting as rare: below it, sorting
+// the matches costs less than walking the newest jobs to find them.
+const rareMatches = 2000
 
 // Posting implements atsgate.Site.
 func (s *Store) Posting(ctx context.Context, c *atsgate.Country, id int64) (*atsgate.Posting, error) {

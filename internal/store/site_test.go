@@ -261,6 +261,12 @@ func TestLoadPublished(t *testing.T) {
 		if got := f.list(t, atsgate.SiteQuery{Terms: []string{"zygomorphic"}}); len(got) != 1 || got[0] != "Loaded job 1234" {
 			t.Errorf("search after the load = %v", got)
 		}
+		// A word in every job: on PostgreSQL past the probe, the plan that
+		// walks the newest jobs.
+		if diff := cmp.Diff([]string{"Loaded job 2499", "Loaded job 2498", "Loaded job 2497"},
+			f.list(t, atsgate.SiteQuery{Terms: []string{"bulk"}, Limit: 3})); diff != "" {
+			t.Errorf("common word (-want +got):\n%s", diff)
+		}
 		p, err := f.st.Posting(ctx, f.country, ids[7])
 		if err != nil || p.PublicLink != f.country.PublicURL+atsgate.PublicPath(ids[7], "Loaded job 7") || p.Company != f.employer.Name {
 			t.Errorf("Posting = %+v, %v", p, err)
