@@ -246,24 +246,32 @@ func TestLoadPublished(t *testing.T) {
 		ctx := context.Background()
 		f := newSiteFixture(t, d)
 		f.publish(t, "FIRST", "Before the load", "x", nil)
+		// On PostgreSQL past the search probe's limit, to reach its plan
+		// for common words; SQLite has one plan, and under the race
+		// detector its pure-Go engine is slow enough to keep this small.
+		n := 2100
+		if d == "sqlite" {
+			n = 60
+		}
 		var jobs []atsgate.Job
-		for i := 0; i < 2500; i++ {
+		for i := 0; i < n; i++ {
 			jobs = append(jobs, atsgate.Job{ExternalID: fmt.Sprintf("L%d", i), Title: fmt.Sprintf("Loaded job %d", i),
 				Description: "bulk", ShowCompanyName: true, States: []int64{int64(i%3 + 1)},
 				Extras:      map[string]string{"job_type": "FULL_TIME"},
 				PublishedAt: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)})
 		}
-		jobs[1234].Description = "a rare zygomorphic word"
+		jobs[34].Description = "a rare zygomorphic word"
 		ids, err := f.st.LoadPublished(ctx, f.employer.ID, jobs)
-		if err != nil || len(ids) != 2500 {
+		if err != nil || len(ids) != n {
 			t.Fatalf("LoadPublished = %d IDs, %v", len(ids), err)
 		}
-		if got := f.list(t, atsgate.SiteQuery{Terms: []string{"zygomorphic"}}); len(got) != 1 || got[0] != "Loaded job 1234" {
+		if got := f.list(t, atsgate.SiteQuery{Terms: []string{"zygomorphic"}}); len(got) != 1 || got[0] != "Loaded job 34" {
 			t.Errorf("search after the load = %v", got)
 		}
 		// A word in every job: on PostgreSQL past the probe, the plan that
 		// walks the newest jobs.
-		if diff := cmp.Diff([]string{"Loaded job 2499", "Loaded job 2498", "Loaded job 2497"},
+		newest := func(k int) string { return fmt.Sprintf("Loaded job %d", n-1-k) }
+		if diff := cmp.Diff([]string{newest(0), newest(1), newest(2)},
 			f.list(t, atsgate.SiteQuery{Terms: []string{"bulk"}, Limit: 3})); diff != "" {
 			t.Errorf("common word (-want +got):\n%s", diff)
 		}
@@ -272,7 +280,7 @@ func TestLoadPublished(t *testing.T) {
 			t.Errorf("Posting = %+v, %v", p, err)
 		}
 		_, total, err := f.st.Sitemap(ctx, f.country, 0, 1)
-		if err != nil || total != 2501 {
+		if err != nil || total != int64(n)+1 {
 			t.Errorf("sitemap total %d, %v", total, err)
 		}
 		after := f.publish(t, "AFTER", "After the load", "x", nil)
