@@ -111,7 +111,21 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 	if s.dialect == SQLite {
 		// The terms are letters and digits only (atsgate.SearchTerms), so
 		// quoting each makes a phrase of one word and no FTS5 syntax.
-		add(`jobs.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)`, `"`+strings.Join(terms, `" "`)+`"`)
+		match := `"` + strings.Join(terms, `" "`) + `"`
+		// As on PostgreSQL (below): few matches are fetched and sorted;
+		// many are found by walking the newest jobs and asking FTS5 about
+		// each, which stops at the page's end.
+		var n int64
+		err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT rowid FROM job_search WHERE job_search MATCH ? LIMIT `+
+			strconv.Itoa(s.rare())+`)`, match).Scan(&n).Error
+		if err != nil {
+			return translate(err, "search probe")
+		}
+		if n < int64(s.rare()) {
+			add(`jobs.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)`, match)
+		} else {
+			add(`EXISTS (SELECT 1 FROM job_search WHERE job_search MATCH ? AND job_search.rowid = jobs.id)`, match)
+		}
 		return nil
 	}
 	conds := make([]string, 0, len(terms))
@@ -141,15 +155,15 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 	// few do (the expression is recomputed for every row it passes), or
 	// take the GIN matches and sort them, the reverse. Its estimate of a
 	// word's frequency is often wrong, so ask the data: a probe that stops
-	// at rareMatches. When fewer match, the GIN side is fenced off (OFFSET
+	// at RareMatches. When fewer match, the GIN side is fenced off (OFFSET
 	// 0 keeps the subquery from being pulled up) so it must be used.
 	var n int64
 	probe := `SELECT count(*) FROM (SELECT 1 FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND ` +
-		match + ` LIMIT ` + strconv.Itoa(rareMatches) + `) AS probe`
+		match + ` LIMIT ` + strconv.Itoa(s.rare()) + `) AS probe`
 	if err := s.db.WithContext(ctx).Raw(probe, append([]any{c.ID}, condArgs...)...).Scan(&n).Error; err != nil {
 		return translate(err, "search probe")
 	}
-	if n < rareMatches {
+	if n < int64(s.rare()) {
 		add(`jobs.id IN (SELECT jobs.id FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND `+match+` OFFSET 0)`,
 			append([]any{c.ID}, condArgs...)...)
 		return nil
@@ -158,9 +172,21 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 	return nil
 }
 
-// rareMatches is where a search stops counting as rare: below it, sorting
+// RareMatches is where a search stops counting as rare: below it, sorting
 // the matches costs less than walking the newest jobs to find them.
-const rareMatches = 2000
+const RareMatches = 2000
+
+// WithRareMatches sets where a search stops counting as rare
+// (RareMatches unless set), so tests reach both search plans with few jobs.
+func WithRareMatches(n int) Option { return func(s *Store) { s.rareMatches = n } }
+
+// rare is the store's RareMatches.
+func (s *Store) rare() int {
+	if s.rareMatches > 0 {
+		return s.rareMatches
+	}
+	return RareMatches
+}
 
 // Posting implements atsgate.Site.
 func (s *Store) Posting(ctx context.Context, c *atsgate.Country, id int64) (*atsgate.Posting, error) {

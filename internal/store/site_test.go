@@ -19,10 +19,11 @@ type siteFixture struct {
 	clock *testClock
 }
 
-func newSiteFixture(t *testing.T, d string) *siteFixture {
+func newSiteFixture(t *testing.T, d string, opts ...store.Option) *siteFixture {
 	t.Helper()
 	clk := newTestClock(time.Date(2026, 6, 18, 9, 0, 0, 0, time.UTC))
-	return &siteFixture{fixture: setup(t, d, fixtureOpts{balance: "10000", autoPublish: true}, store.WithClock(clk.Now)), clock: clk}
+	opts = append(opts, store.WithClock(clk.Now))
+	return &siteFixture{fixture: setup(t, d, fixtureOpts{balance: "10000", autoPublish: true}, opts...), clock: clk}
 }
 
 func (f *siteFixture) publish(t *testing.T, id, title, description string, edit func(*atsgate.JobInput)) *atsgate.Job {
@@ -244,15 +245,10 @@ func TestLoadPublished(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d string) {
 		ctx := context.Background()
-		f := newSiteFixture(t, d)
+		// Searches matching 10 jobs or more take the plan for common words.
+		f := newSiteFixture(t, d, store.WithRareMatches(10))
 		f.publish(t, "FIRST", "Before the load", "x", nil)
-		// On PostgreSQL past the search probe's limit, to reach its plan
-		// for common words; SQLite has one plan, and under the race
-		// detector its pure-Go engine is slow enough to keep this small.
-		n := 2100
-		if d == "sqlite" {
-			n = 60
-		}
+		n := 60
 		var jobs []atsgate.Job
 		for i := 0; i < n; i++ {
 			jobs = append(jobs, atsgate.Job{ExternalID: fmt.Sprintf("L%d", i), Title: fmt.Sprintf("Loaded job %d", i),
@@ -268,8 +264,7 @@ func TestLoadPublished(t *testing.T) {
 		if got := f.list(t, atsgate.SiteQuery{Terms: []string{"zygomorphic"}}); len(got) != 1 || got[0] != "Loaded job 34" {
 			t.Errorf("search after the load = %v", got)
 		}
-		// A word in every job: on PostgreSQL past the probe, the plan that
-		// walks the newest jobs.
+		// A word in every job: the plan that walks the newest jobs.
 		newest := func(k int) string { return fmt.Sprintf("Loaded job %d", n-1-k) }
 		if diff := cmp.Diff([]string{newest(0), newest(1), newest(2)},
 			f.list(t, atsgate.SiteQuery{Terms: []string{"bulk"}, Limit: 3})); diff != "" {
