@@ -55,7 +55,8 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		add(`(jobs.published_at, jobs.id) < (?, ?)`, q.After.PublishedAt.UTC(), q.After.ID)
 	}
 	if len(q.Terms) > 0 {
-		if err := s.searchCondition(ctx, c, q.Terms, add); err != nil {
+		filtered := q.State > 0 || q.Specialization > 0 || q.Qualification > 0 || q.JobType != "" || q.WorkplaceType != ""
+		if err := s.searchCondition(ctx, c, q.Terms, filtered, add); err != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +108,7 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 
 // searchCondition adds the full-text condition: every term must match the
 // job's title, description or shown company.
-func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms []string, add func(string, ...any)) error {
+func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms []string, filtered bool, add func(string, ...any)) error {
 	if s.dialect == SQLite {
 		// The terms are letters and digits only (atsgate.SearchTerms), so
 		// quoting each makes a phrase of one word and no FTS5 syntax.
@@ -121,7 +122,10 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 		if err != nil {
 			return translate(err, "search probe")
 		}
-		if n < int64(s.rare()) {
+		// With filters as well, matching jobs are sparse among the newest
+		// and each FTS5 lookup reads the word's whole list, so the walk
+		// loses (measured: seconds against tens of milliseconds).
+		if n < int64(s.rare()) || filtered {
 			add(`jobs.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)`, match)
 		} else {
 			add(`EXISTS (SELECT 1 FROM job_search WHERE job_search MATCH ? AND job_search.rowid = jobs.id)`, match)
