@@ -81,6 +81,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	deps := web.Deps{
 		Directory:      st,
 		Jobs:           st,
+		Site:           st,
 		Taxonomy:       config.Taxonomy,
 		Logger:         log,
 		Now:            time.Now,

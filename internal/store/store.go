@@ -52,6 +52,8 @@ type Store struct {
 
 	locations sync.Map  // time zone name → *time.Location
 	hosts     hostTable // every host's country; see CountryByHost
+
+	rareMatches int // see WithRareMatches
 }
 
 // Option configures a Store.

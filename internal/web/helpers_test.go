@@ -103,6 +103,7 @@ func newEnvOn(t testing.TB, dialect string) *env {
 	h := web.NewPublic(web.Deps{
 		Directory: st,
 		Jobs:      st,
+		Site:      st,
 		Taxonomy:  config.Taxonomy,
 		Now:       clk.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -52,7 +52,7 @@ type Handler struct {
 // New returns the back office over bo. proxies tell it when a browser came
 // over HTTPS through a trusted proxy, so cookies get the Secure attribute.
 func New(bo atsgate.BackOffice, log *slog.Logger, now atsgate.Clock, proxies mw.Proxies) *Handler {
-	return &Handler{bo: bo, log: log, now: now, proxies: proxies, pages: parsePages(), ugc: bluemonday.UGCPolicy()}
+	return &Handler{bo: bo, log: log, now: now, proxies: proxies, pages: parsePages(), ugc: mw.Sanitizer()}
 }
 
 func adminOf(c echo.Context) *atsgate.AdminToken {
