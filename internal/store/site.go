@@ -39,6 +39,8 @@ const (
 
 // Postings implements atsgate.Site.
 func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.SiteQuery) (*atsgate.SitePage, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := q.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 20
@@ -90,7 +92,7 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		" ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ?"
 	args = append(args, limit+1)
 	var rows []postingRow
-	if err := s.db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "list public jobs")
 	}
 	page := &atsgate.SitePage{}
@@ -117,7 +119,7 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 		// many are found by walking the newest jobs and asking FTS5 about
 		// each, which stops at the page's end.
 		var n int64
-		err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT rowid FROM job_search WHERE job_search MATCH ? LIMIT `+
+		err := s.rdb.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT rowid FROM job_search WHERE job_search MATCH ? LIMIT `+
 			strconv.Itoa(s.rare())+`)`, match).Scan(&n).Error
 		if err != nil {
 			return translate(err, "search probe")
@@ -139,7 +141,7 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 		// which lives in employers: find the few employers a term names
 		// first, so the jobs side stays one GIN lookup per term.
 		var ids []int64
-		err := s.db.WithContext(ctx).Raw(`SELECT id FROM employers WHERE country_id = ? AND to_tsvector('simple', name) @@ plainto_tsquery('simple', ?)`,
+		err := s.rdb.WithContext(ctx).Raw(`SELECT id FROM employers WHERE country_id = ? AND to_tsvector('simple', name) @@ plainto_tsquery('simple', ?)`,
 			c.ID, term).Scan(&ids).Error
 		if err != nil {
 			return translate(err, "search employers")
@@ -164,7 +166,7 @@ func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms [
 	var n int64
 	probe := `SELECT count(*) FROM (SELECT 1 FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND ` +
 		match + ` LIMIT ` + strconv.Itoa(s.rare()) + `) AS probe`
-	if err := s.db.WithContext(ctx).Raw(probe, append([]any{c.ID}, condArgs...)...).Scan(&n).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Raw(probe, append([]any{c.ID}, condArgs...)...).Scan(&n).Error; err != nil {
 		return translate(err, "search probe")
 	}
 	if n < int64(s.rare()) {
@@ -194,8 +196,10 @@ func (s *Store) rare() int {
 
 // Posting implements atsgate.Site.
 func (s *Store) Posting(ctx context.Context, c *atsgate.Country, id int64) (*atsgate.Posting, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []postingRow
-	err := s.db.WithContext(ctx).Raw(postingColumns+`WHERE jobs.id = ? AND jobs.country_id = ?`, id, c.ID).Scan(&rows).Error
+	err := s.rdb.WithContext(ctx).Raw(postingColumns+`WHERE jobs.id = ? AND jobs.country_id = ?`, id, c.ID).Scan(&rows).Error
 	if err != nil {
 		return nil, translate(err, "public job")
 	}
@@ -210,9 +214,11 @@ func (s *Store) Posting(ctx context.Context, c *atsgate.Country, id int64) (*ats
 // are fetched by crawlers, rarely, and a part's first ID cannot be known
 // without counting to it anyway.
 func (s *Store) Sitemap(ctx context.Context, c *atsgate.Country, offset, limit int) ([]atsgate.SitemapEntry, int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	today := c.Today(s.now())
 	var total int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM jobs WHERE `+publicJobs, c.ID, today).Scan(&total).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Raw(`SELECT count(*) FROM jobs WHERE `+publicJobs, c.ID, today).Scan(&total).Error; err != nil {
 		return nil, 0, translate(err, "count public jobs")
 	}
 	var rows []struct {
@@ -220,7 +226,7 @@ func (s *Store) Sitemap(ctx context.Context, c *atsgate.Country, offset, limit i
 		PublicPath string
 		UpdatedAt  time.Time
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT jobs.id, jobs.public_path, jobs.updated_at FROM jobs WHERE `+publicJobs+
+	err := s.rdb.WithContext(ctx).Raw(`SELECT jobs.id, jobs.public_path, jobs.updated_at FROM jobs WHERE `+publicJobs+
 		` ORDER BY jobs.id LIMIT ? OFFSET ?`, c.ID, today, limit, offset).Scan(&rows).Error
 	if err != nil {
 		return nil, 0, translate(err, "sitemap")
@@ -236,8 +242,10 @@ func (s *Store) Sitemap(ctx context.Context, c *atsgate.Country, offset, limit i
 // updated_at). Pending jobs count too: a spurious change only costs a
 // cache a refetch.
 func (s *Store) SiteChanged(ctx context.Context, c *atsgate.Country) (time.Time, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var at []time.Time
-	err := s.db.WithContext(ctx).Raw(`SELECT updated_at FROM jobs WHERE country_id = ? ORDER BY updated_at DESC LIMIT 1`, c.ID).
+	err := s.rdb.WithContext(ctx).Raw(`SELECT updated_at FROM jobs WHERE country_id = ? ORDER BY updated_at DESC LIMIT 1`, c.ID).
 		Scan(&at).Error
 	if err != nil {
 		return time.Time{}, translate(err, "site change time")

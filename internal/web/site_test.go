@@ -336,12 +336,16 @@ func TestSiteCaching(t *testing.T) {
 	}
 	before := s.get(t, "gh.localhost", "/")
 	s.clock.Advance(time.Minute)
-	s.call(t, s.emp, http.MethodPut, "/api/ats/jobs", map[string]any{"external_id": "A", "title": "Master welder"}).wantStatus(t, http.StatusOK)
+	updated := s.call(t, s.emp, http.MethodPut, "/api/ats/jobs", map[string]any{"external_id": "A", "title": "Master welder"}).wantStatus(t, http.StatusOK)
 	after := s.get(t, "gh.localhost", "/", "If-None-Match", before.Header.Get("ETag"), "If-Modified-Since", before.Header.Get("Last-Modified"))
 	after.wantStatus(t, http.StatusOK)
 	if !strings.Contains(string(after.Body), "Master welder") {
 		t.Error("the listing does not show the update")
 	}
+	// The slug follows the live title: the old link redirects, the new one
+	// is fresh for a client holding the old page's date.
+	s.get(t, "gh.localhost", path).wantStatus(t, http.StatusMovedPermanently)
+	path = pathOf(t, updated.record(t).PublicLink)
 	s.get(t, "gh.localhost", path, "If-Modified-Since", before.Header.Get("Last-Modified")).wantStatus(t, http.StatusOK)
 	// Closing is 410 at the origin at once, whatever the client holds.
 	s.call(t, s.emp, http.MethodPost, "/api/ats/jobs?action=close", map[string]any{"external_id": "A"})
