@@ -457,7 +457,7 @@ const (
 // taxonomy, which it does not show.
 var recordColumns = []string{"id", "employer_id", "country_id", "external_id", "dialect", "state", "title",
 	"deadline", "amount_charged_minor", "public_path", "received_at", "updated_at", "published_at",
-	"closed_at", "disapproved_at", "disapproval_reason"}
+	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit"}
 
 // ListJobs implements atsgate.Jobs with keyset pagination on the job ID:
 // new jobs get larger IDs, so they never shift the pages a client is
