@@ -3,6 +3,8 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -120,4 +122,147 @@ func readSchema(ctx context.Context, t *testing.T, db *sql.DB, query string) sch
 		sort.Strings(cols)
 	}
 	return s
+}
+
+// TestActiveTokenNamesMadeUnique: 00004 makes active admin tokens' names
+// unique. A database from before it may hold active duplicates (unnamed
+// tokens took their role's name), and the migration must not fail on
+// them: the oldest keeps the name, the others become name#ID, revoked
+// tokens keep theirs. Run down to 00003 and up again, on both databases.
+func TestActiveTokenNamesMadeUnique(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		dialect string
+		gd      goose.Dialect
+		open    func(t *testing.T) *sql.DB
+	}{
+		{"sqlite", goose.DialectSQLite3, openSQLite},
+		{"postgres", goose.DialectPostgres, func(t *testing.T) *sql.DB {
+			db, err := sql.Open("pgx", dbtest.PostgresURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}},
+	} {
+		t.Run(tt.dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := tt.open(t)
+			if err := migrations.Up(ctx, db, tt.dialect); err != nil {
+				t.Fatal(err)
+			}
+			sub, err := fs.Sub(migrations.FS, tt.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := goose.NewProvider(tt.gd, db, sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 3); err != nil {
+				t.Fatalf("down to 00003: %v", err)
+			}
+			rows := []struct {
+				name    string
+				revoked bool
+			}{{"ops", true}, {"ops", false}, {"rita", false}, {"ops", false}, {"ops", false}}
+			for i, r := range rows {
+				var revoked any
+				if r.revoked {
+					revoked = "2026-01-01 00:00:00"
+				}
+				q := `INSERT INTO admin_tokens (id, name, role, hash, prefix, created_at, revoked_at)
+VALUES ($1, $2, 'operator', $3, 'atsadm_x', '2026-01-01 00:00:00', $4)`
+				if _, err := db.ExecContext(ctx, q, i+1, r.name, fmt.Sprintf("%064d", i), revoked); err != nil {
+					t.Fatalf("insert token: %v", err)
+				}
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("up from 00003 with duplicate names: %v", err)
+			}
+			got := map[int]string{}
+			res, err := db.QueryContext(ctx, `SELECT id, name FROM admin_tokens ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Close()
+			for res.Next() {
+				var id int
+				var name string
+				if err := res.Scan(&id, &name); err != nil {
+					t.Fatal(err)
+				}
+				got[id] = name
+			}
+			want := map[int]string{1: "ops", 2: "ops", 3: "rita", 4: "ops#4", 5: "ops#5"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("token names after 00004 (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestConcurrentUpOnPostgres is several "serve" processes in dev starting
+// at once on one empty PostgreSQL database: each migrates, and each must
+// succeed, with the schema applied once. Without a lock they race on
+// goose's own table and on the first migration's CREATE TABLEs, and all
+// but one fail. A few databases are tried at once, as a race may be
+// missed once.
+func TestConcurrentUpOnPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	want := postgresSchema(ctx, t)
+	files, err := fs.Glob(migrations.FS, "postgres/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no PostgreSQL migrations: %v", err)
+	}
+	const migrators = 3
+	for d := 1; d <= 3; d++ {
+		t.Run(fmt.Sprintf("database %d", d), func(t *testing.T) {
+			t.Parallel()
+			url := dbtest.EmptyPostgresURL(t)
+			errs := make(chan error, migrators)
+			start := make(chan struct{})
+			for m := 0; m < migrators; m++ {
+				// A pool of its own each, as separate processes have.
+				db, err := sql.Open("pgx", url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				go func() {
+					<-start
+					errs <- migrations.Up(ctx, db, "postgres")
+				}()
+			}
+			close(start)
+			for m := 0; m < migrators; m++ {
+				if err := <-errs; err != nil {
+					t.Errorf("one of %d concurrent migrations failed: %v", migrators, err)
+				}
+			}
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			got := readSchema(ctx, t, db, `
+SELECT c.table_name, c.column_name
+FROM information_schema.columns c
+JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.table_name <> $1`)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("schema after concurrent migrations (-template +got):\n%s", diff)
+			}
+			var applied int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+goose.DefaultTablename+` WHERE version_id > 0`).Scan(&applied); err != nil {
+				t.Fatal(err)
+			}
+			if applied != len(files) {
+				t.Errorf("goose recorded %d applied migrations, want %d (each once)", applied, len(files))
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
@@ -13,7 +14,7 @@ import (
 
 func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	role := fs.String("role", "", "operator, reviewer or finance")
-	name := fs.String("name", "", "who holds the token; shown as admin:<name> in ledgers and job events (default: the role)")
+	name := fs.String("name", "", "who holds the token; shown as admin:<name> in ledgers and job events, so no two active tokens share one (default: the role)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -21,7 +22,7 @@ func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []st
 		return err
 	}
 	if !atsgate.Role(*role).Valid() {
-		return fmt.Errorf("--role must be operator, reviewer or finance")
+		return &usageError{msg: "--role must be operator, reviewer or finance"}
 	}
 	st, err := e.open(ctx)
 	if err != nil {
@@ -33,7 +34,8 @@ func cmdAdminTokenIssue(ctx context.Context, e *env, fs *flag.FlagSet, args []st
 	}
 	return e.print(wire.NewIssuedAdminToken(plain, tok), func(w io.Writer) {
 		fmt.Fprintf(w, "admin token #%d for %q (%s), shown once:\n\n    %s\n\n", tok.ID, tok.Name, tok.Role, plain)
-		fmt.Fprintln(w, "Sign in at http://<ATSGATE_ADMIN_ADDR>/admin/login, or send it as 'Authorization: Bearer <token>' to /admin/api/.")
+		fmt.Fprintf(w, "Sign in at %s/admin/login, or send it as 'Authorization: Bearer <token>' to %s/admin/api/.\n",
+			adminBase(e.cfg.AdminAddr), adminBase(e.cfg.AdminAddr))
 	})
 }
 
@@ -83,4 +85,19 @@ func cmdAdminTokenRevoke(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	return e.print(wire.AdminTokenRevoked{ID: n, Revoked: true}, func(w io.Writer) {
 		fmt.Fprintf(w, "admin token %d revoked; its sessions have ended\n", n)
 	})
+}
+
+// adminBase is the back office's address as a browser on the serving
+// machine reaches it, from ATSGATE_ADMIN_ADDR: a listener on every
+// interface (":8081", "0.0.0.0:8081") is reached at 127.0.0.1. Behind a
+// port-forward or proxy the operator's own address applies instead.
+func adminBase(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

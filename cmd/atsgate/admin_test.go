@@ -64,3 +64,27 @@ func TestCLIAdminTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIAdminTokenNames: `admin token issue` refuses a name an active
+// token already has, the ledger's actor being admin:<name>, and gives it
+// again once that token is revoked.
+func TestCLIAdminTokenNames(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			vars := map[string]string{"DATABASE_URL": dbtest.URL(t, dialect)}
+			cli(t, vars, nil, "migrate")
+			var rita wire.IssuedAdminToken
+			cli(t, vars, &rita, "admin", "token", "issue", "--role", "reviewer", "--name", "rita")
+			msg := cliErr(t, vars, "admin", "token", "issue", "--role", "operator", "--name", "rita")
+			if !strings.Contains(msg, "conflict") || !strings.Contains(msg, `"rita"`) {
+				t.Errorf("second rita: %s", msg)
+			}
+			cli(t, vars, nil, "admin", "token", "revoke", "--id", jsonID(rita.ID))
+			var again wire.IssuedAdminToken
+			cli(t, vars, &again, "admin", "token", "issue", "--role", "reviewer", "--name", "rita")
+			if again.ID == rita.ID || again.Name != "rita" {
+				t.Errorf("rita after revoking the first: %+v", again)
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/user"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,60 +28,140 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	json   bool
-	logger *slog.Logger
-	st     *store.Store // opened on first use; run closes it
+	// actorFlag is --actor; see actor.
+	actorFlag string
+	logger    *slog.Logger
+	st        *store.Store // opened on first use; run closes it
 }
 
 // command is one CLI command.
 type command struct {
-	usage string
-	run   func(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
+	usage   string // the synopsis after "atsgate"
+	purpose string // one line: what it is for
+	example string // one runnable line
+	run     func(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 }
 
 // commands is the whole CLI, by name.
 func commands() map[string]command {
 	return map[string]command{
-		"serve":              {usage: "serve", run: cmdServe},
-		"migrate":            {usage: "migrate", run: cmdMigrate},
-		"country add":        {usage: "country add --code gh --name Ghana --host gh.localhost [--host …] --currency GHS --timezone Africa/Accra --price 50 [--public-url URL]", run: cmdCountryAdd},
-		"country list":       {usage: "country list", run: cmdCountryList},
-		"employer add":       {usage: "employer add --country gh --name NAME [--code ACME] [--price 50] [--auto-publish] [--min-monthly-spend 500 --commitment-start 2026-10]", run: cmdEmployerAdd},
-		"employer list":      {usage: "employer list [--country gh]", run: cmdEmployerList},
-		"key issue":          {usage: "key issue --employer ID", run: cmdKeyIssue},
-		"key rotate":         {usage: "key rotate --employer ID", run: cmdKeyRotate},
-		"key disable":        {usage: "key disable --employer ID", run: cmdKeyDisable},
-		"wallet topup":       {usage: "wallet topup --employer ID --amount 500 [--note TEXT]", run: cmdWalletTopup},
-		"wallet adjust":      {usage: "wallet adjust --employer ID --amount -20 --note TEXT", run: cmdWalletAdjust},
-		"wallet show":        {usage: "wallet show --employer ID [--from 2026-10-01 --to 2026-11-01]", run: cmdWalletShow},
-		"review list":        {usage: "review list [--country gh]", run: cmdReviewList},
-		"review approve":     {usage: "review approve (--job ID | --employer ID --external-id X)", run: cmdReviewApprove},
-		"review disapprove":  {usage: "review disapprove (--job ID | --employer ID --external-id X) --reason TEXT", run: cmdReviewDisapprove},
-		"admin token issue":  {usage: "admin token issue --role operator|reviewer|finance [--name NAME]", run: cmdAdminTokenIssue},
-		"admin token list":   {usage: "admin token list", run: cmdAdminTokenList},
-		"admin token revoke": {usage: "admin token revoke --id ID", run: cmdAdminTokenRevoke},
-		"reconcile":          {usage: "reconcile --month 2026-10 [--employer ID]", run: cmdReconcile},
-		"ledger verify":      {usage: "ledger verify [--employer ID]", run: cmdLedgerVerify},
-		"logs":               {usage: "logs [--employer ID] [--since 1h] [--until TIME] [--status 4xx|404] [--operation create] [--limit 50] [--before ID] [--bodies]", run: cmdLogs},
+		"serve": {usage: "serve", run: cmdServe,
+			purpose: "run the HTTP server: the public API and sites, and the back office",
+			example: "DATABASE_URL=postgres://atsgate@db/atsgate REDIS_URL=redis://cache:6379 atsgate serve"},
+		"migrate": {usage: "migrate", run: cmdMigrate,
+			purpose: "apply the database migrations that have not run yet",
+			example: "atsgate migrate"},
+		"country add": {usage: "country add --code gh --name Ghana --host gh.localhost [--host …] --currency GHS --timezone Africa/Accra --price 50 [--public-url URL]", run: cmdCountryAdd,
+			purpose: "add a country site with its host names, currency, time zone and job price",
+			example: "atsgate country add --code gh --name Ghana --host gh.example.com --currency GHS --timezone Africa/Accra --price 50 --public-url https://gh.example.com"},
+		"country list": {usage: "country list", run: cmdCountryList,
+			purpose: "list the country sites",
+			example: "atsgate country list"},
+		"employer add": {usage: "employer add --country gh --name NAME [--code ACME] [--price 50] [--auto-publish] [--min-monthly-spend 500 --commitment-start 2026-10] [--allow-same-name]", run: cmdEmployerAdd,
+			purpose: "add an employer, with an empty wallet, to a country",
+			example: "atsgate employer add --country gh --name \"Acme Ltd\" --auto-publish"},
+		"employer list": {usage: "employer list [--country gh]", run: cmdEmployerList,
+			purpose: "list employers with their prices and balances",
+			example: "atsgate employer list --country gh"},
+		"key issue": {usage: "key issue --employer ID", run: cmdKeyIssue,
+			purpose: "issue an employer's API key (printed once; replaces any active key)",
+			example: "atsgate key issue --employer 3"},
+		"key rotate": {usage: "key rotate --employer ID", run: cmdKeyRotate,
+			purpose: "replace an employer's API key; the old one stops working at once",
+			example: "atsgate key rotate --employer 3"},
+		"key disable": {usage: "key disable --employer ID", run: cmdKeyDisable,
+			purpose: "disable an employer's API key without issuing another",
+			example: "atsgate key disable --employer 3"},
+		"wallet topup": {usage: "wallet topup --employer ID --amount 500 [--note TEXT] [--reference R]", run: cmdWalletTopup,
+			purpose: "credit money received from an employer to its wallet",
+			example: "atsgate wallet topup --employer 3 --amount 500 --note \"bank transfer 123\""},
+		"wallet adjust": {usage: "wallet adjust --employer ID --amount -20 --note TEXT [--reference R]", run: cmdWalletAdjust,
+			purpose: "post a signed correction to a wallet (may take it below zero)",
+			example: "atsgate wallet adjust --employer 3 --amount -20.50 --note \"duplicate top-up 2026-11-02\""},
+		"wallet show": {usage: "wallet show --employer ID [--from 2026-10-01 --to 2026-11-01]", run: cmdWalletShow,
+			purpose: "print an employer's statement: opening balance, entries, closing balance",
+			example: "atsgate wallet show --employer 3 --from 2026-10-01 --to 2026-11-01"},
+		"review list": {usage: "review list [--country gh]", run: cmdReviewList,
+			purpose: "list the jobs and edits waiting for review, oldest first",
+			example: "atsgate review list --country gh"},
+		"review approve": {usage: "review approve (--job ID | --employer ID --external-id X)", run: cmdReviewApprove,
+			purpose: "approve a pending job (publishing it) or a published job's pending edit",
+			example: "atsgate review approve --job 17"},
+		"review disapprove": {usage: "review disapprove (--job ID | --employer ID --external-id X) --reason TEXT", run: cmdReviewDisapprove,
+			purpose: "disapprove a pending job (refunding it) or discard a pending edit",
+			example: "atsgate review disapprove --job 17 --reason \"salary missing\""},
+		"admin token issue": {usage: "admin token issue --role operator|reviewer|finance [--name NAME]", run: cmdAdminTokenIssue,
+			purpose: "issue a back-office token (printed once) and say where to sign in",
+			example: "atsgate admin token issue --role reviewer --name ama"},
+		"admin token list": {usage: "admin token list", run: cmdAdminTokenList,
+			purpose: "list back-office tokens (never their secrets)",
+			example: "atsgate admin token list"},
+		"admin token revoke": {usage: "admin token revoke --id ID", run: cmdAdminTokenRevoke,
+			purpose: "revoke a back-office token and end its sessions",
+			example: "atsgate admin token revoke --id 2"},
+		"reconcile": {usage: "reconcile --month 2026-10 [--employer ID]", run: cmdReconcile,
+			purpose: "post the minimum-monthly-spend shortfalls of a finished month (safe to repeat)",
+			example: "atsgate reconcile --month 2026-10"},
+		"ledger verify": {usage: "ledger verify [--employer ID]", run: cmdLedgerVerify,
+			purpose: "check every wallet against its ledger; exits 1 on a breach",
+			example: "atsgate ledger verify"},
+		"logs": {usage: "logs [--employer ID] [--since 1h] [--until TIME] [--status 4xx|404] [--operation create] [--limit 50] [--before ID] [--bodies]", run: cmdLogs,
+			purpose: "read the integration log, newest first",
+			example: "atsgate logs --employer 3 --status 4xx --since 24h"},
 	}
 }
 
+// usageError is a misuse of the CLI (an unknown command or flag, a missing
+// or malformed argument): main exits 2 for it, 1 for any other failure.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// misuse is a usageError that points at the help of the command named.
+func misuse(name, format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...) + "; see 'atsgate " + name + " --help'"}
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
 // run is the program: main only calls it, and tests call it the same way.
+// Help asked for goes to stdout with a nil error; misuse returns a
+// *usageError; everything else a command returns.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmds := commands()
-	if len(args) < 2 || args[1] == "help" || args[1] == "-h" || args[1] == "--help" {
+	if len(args) < 2 {
+		usage(stderr, cmds)
+		return &usageError{msg: "no command given"}
+	}
+	if isHelp(args[1]) {
+		if len(args) > 2 { // "atsgate help wallet topup"
+			return run(ctx, append(append([]string{args[0]}, args[2:]...), "--help"), getenv, stdout, stderr)
+		}
 		usage(stdout, cmds)
 		return nil
 	}
 	// Command names are one to three words ("serve", "key issue",
 	// "admin token issue"): take words until one names a command.
 	name, rest := args[1], args[2:]
-	for _, ok := cmds[name]; !ok && len(rest) > 0 && strings.Count(name, " ") < 2; _, ok = cmds[name] {
+	for _, ok := cmds[name]; !ok && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && strings.Count(name, " ") < 2; _, ok = cmds[name] {
 		name, rest = name+" "+rest[0], rest[1:]
 	}
 	cmd, ok := cmds[name]
 	if !ok {
-		usage(stderr, cmds)
-		return fmt.Errorf("unknown command %q", strings.Join(args[1:min(3, len(args))], " "))
+		if group := groupOf(cmds, name); len(group) > 0 {
+			if len(rest) > 0 && isHelp(rest[0]) {
+				groupUsage(stdout, name, group, cmds)
+				return nil
+			}
+			groupUsage(stderr, name, group, cmds)
+			if len(rest) == 0 {
+				return &usageError{msg: "'" + name + "' needs a command"}
+			}
+		}
+		return &usageError{msg: fmt.Sprintf("unknown command %q; see 'atsgate help'", strings.TrimSpace(strings.Join(args[1:min(4, len(args))], " ")))}
 	}
 	cfg, err := settings.Load(getenv)
 	if err != nil {
@@ -87,11 +169,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	e := &env{cfg: cfg, getenv: getenv, stdout: stdout, stderr: stderr, logger: newLogger(stderr, cfg.LogLevel)}
 	fs := flag.NewFlagSet("atsgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&e.json, "json", false, "print one JSON value on stdout")
-	fs.Usage = func() { fmt.Fprintf(stderr, "usage: atsgate %s [--json]\n", cmd.usage); fs.PrintDefaults() }
+	// The flag package would print its own error and the defaults on every
+	// mistake; run prints one message instead, and help on request only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.BoolVar(&e.json, "json", false, "print one JSON value on stdout instead of text")
+	fs.StringVar(&e.actorFlag, "actor", "", "who is acting, for the ledger and job history (default: $ATSGATE_ACTOR, else the OS user)")
 	defer e.close()
-	return cmd.run(ctx, e, fs, rest)
+	err = cmd.run(ctx, e, fs, rest)
+	var ue *usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		commandUsage(stdout, name, cmd, fs)
+		return nil
+	case errors.As(err, &ue):
+		return misuse(name, "%s", ue.msg)
+	}
+	return err
+}
+
+// groupOf lists the commands under a group name ("wallet", "admin token").
+func groupOf(cmds map[string]command, group string) []string {
+	var names []string
+	for n := range cmds {
+		if strings.HasPrefix(n, group+" ") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 func usage(w io.Writer, cmds map[string]command) {
@@ -100,11 +206,44 @@ func usage(w io.Writer, cmds map[string]command) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "usage: atsgate COMMAND [flags] [--json]\n\ncommands:")
+	fmt.Fprintln(w, "atsgate: the inbound job API server and its operator CLI")
+	fmt.Fprintln(w, "\nusage: atsgate COMMAND [flags]\n\ncommands:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, n := range names {
-		fmt.Fprintf(w, "  atsgate %s\n", cmds[n].usage)
+		fmt.Fprintf(tw, "  %s\t%s\n", n, cmds[n].purpose)
 	}
-	fmt.Fprintln(w, "\nEvery command reads DATABASE_URL (default sqlite://var/atsgate.db).")
+	tw.Flush()
+	fmt.Fprintln(w, "\nEvery command takes --json (machine-readable output) and --help, and reads\n"+
+		"DATABASE_URL (default sqlite://var/atsgate.db). Run 'atsgate COMMAND --help' for its flags.")
+}
+
+func groupUsage(w io.Writer, group string, names []string, cmds map[string]command) {
+	fmt.Fprintf(w, "usage: atsgate %s COMMAND [flags]\n\ncommands:\n", group)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, n := range names {
+		fmt.Fprintf(tw, "  %s\t%s\n", n, cmds[n].purpose)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun 'atsgate %s COMMAND --help' for a command's flags.\n", group)
+}
+
+// commandUsage is a command's help: purpose, synopsis, every flag with its
+// meaning and default, and an example.
+func commandUsage(w io.Writer, name string, cmd command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "atsgate %s: %s\n\nusage: atsgate %s [--json]\n\nflags:\n", name, cmd.purpose, cmd.usage)
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, meaning := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		fmt.Fprintf(w, "%s\n      %s", line, meaning)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+	fmt.Fprintf(w, "\nexample:\n  %s\n", cmd.example)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -113,13 +252,16 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// parse parses flags and refuses stray arguments.
+// parse parses flags and refuses stray arguments. Help asked for comes
+// back as flag.ErrHelp, any mistake as a *usageError.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return err
+	} else if err != nil {
+		return &usageError{msg: err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
 }
@@ -128,7 +270,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // when the command returns.
 func (e *env) open(ctx context.Context) (*store.Store, error) {
 	if e.st == nil {
-		st, err := store.Open(ctx, e.cfg.DatabaseURL)
+		st, err := store.Open(ctx, e.cfg.DatabaseURL, store.WithTimeout(e.cfg.DBTimeout))
 		if err != nil {
 			return nil, err
 		}
@@ -143,12 +285,26 @@ func (e *env) close() {
 	}
 }
 
-// actor names the operator in ledger entries and job events.
+// actor names the operator in ledger entries and job events: --actor,
+// else ATSGATE_ACTOR, else the OS user ($USER, which containers often
+// leave unset, then the account of the process's uid), as "cli:NAME".
+// Money entries must always name who posted them.
 func (e *env) actor() string {
-	if u := e.getenv("USER"); u != "" {
-		return "cli:" + u
+	name := strings.TrimSpace(e.actorFlag)
+	if name == "" {
+		name = strings.TrimSpace(e.getenv("ATSGATE_ACTOR"))
 	}
-	return "cli"
+	if name == "" {
+		name = strings.TrimSpace(e.getenv("USER"))
+	}
+	if name == "" {
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			name = u.Username
+		} else {
+			name = "uid:" + strconv.Itoa(os.Getuid())
+		}
+	}
+	return "cli:" + name
 }
 
 // print writes v as JSON with --json, else calls text with the writer of
@@ -197,7 +353,7 @@ func required(fs *flag.FlagSet, names ...string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+		return &usageError{msg: "missing " + strings.Join(missing, ", ")}
 	}
 	return nil
 }

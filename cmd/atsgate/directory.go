@@ -75,6 +75,7 @@ func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 	fs.BoolVar(&in.AutoPublish, "auto-publish", false, "publish jobs without review")
 	fs.StringVar(&in.MinMonthlySpend, "min-monthly-spend", "", "committed minimum spend per month")
 	fs.StringVar(&in.CommitmentStart, "commitment-start", "", "first month of the commitment, YYYY-MM")
+	sameName := fs.Bool("allow-same-name", false, "add it even if an employer of that country already has this name")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -90,14 +91,28 @@ func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 		return cliError(err)
 	}
 	in.CountryID = c.ID
+	// A second employer under the same name is most often the same
+	// company added twice, which would split its money over two wallets;
+	// two companies that share a name are told apart on purpose.
+	if !*sameName {
+		emps, err := st.Employers(ctx, c.ID)
+		if err != nil {
+			return cliError(err)
+		}
+		for _, other := range emps {
+			if strings.EqualFold(strings.TrimSpace(other.Name), strings.TrimSpace(in.Name)) {
+				return fmt.Errorf("employer %d is already named %q in %s; use it, or pass --allow-same-name if this is another company", other.ID, other.Name, c.Code)
+			}
+		}
+	}
 	emp, err := st.CreateEmployer(ctx, in)
 	if err != nil {
 		return cliError(err)
 	}
 	out := wire.NewEmployer(emp, c, atsgate.Money{Currency: c.Currency}) // a new wallet is empty
 	return e.print(out, func(w io.Writer) {
-		fmt.Fprintf(w, "employer %d %q (%s) added in %s; job price %s %s; next: atsgate key issue --employer %d\n",
-			emp.ID, emp.Name, clean(emp.Code), clean(c.Code), out.Price, clean(c.Currency), emp.ID)
+		fmt.Fprintf(w, "employer %d %q (%s) added in %s; job price %s; next: atsgate key issue --employer %d\n",
+			emp.ID, emp.Name, clean(emp.Code), clean(c.Code), clean(atsgate.Money{Amount: emp.JobPrice(c), Currency: c.Currency}.String()), emp.ID)
 	})
 }
 

@@ -19,7 +19,7 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	since := fs.String("since", "", "only requests from this long ago (1h, 30m, 7d) or since this time (2026-10-01, RFC 3339)")
 	until := fs.String("until", "", "only requests before this time (2026-10-01, RFC 3339)")
 	status := fs.String("status", "", "only this status (404) or class (4xx, 5xx)")
-	op := fs.String("operation", "", "only this operation (create, update, close, get, list)")
+	op := fs.String("operation", "", "only this operation: "+strings.Join(atsgate.LogOperations, ", "))
 	limit := fs.Int("limit", 50, "at most this many entries (1-1000)")
 	before := fs.String("before", "", "only entries older than this entry ID (the next page)")
 	bodies := fs.Bool("bodies", false, "also print request and response bodies (text output)")
@@ -29,7 +29,12 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	now := time.Now()
 	f := atsgate.LogFilter{Operation: strings.TrimSpace(*op), Limit: *limit}
 	if *limit < 1 || *limit > 1000 {
-		return fmt.Errorf("--limit must be between 1 and 1000")
+		return &usageError{msg: "--limit must be between 1 and 1000"}
+	}
+	if f.Operation != "" {
+		if msg := atsgate.CheckLogOperation(f.Operation); msg != "" {
+			return &usageError{msg: "--operation " + msg}
+		}
 	}
 	var err error
 	if *emp != "" {
@@ -73,7 +78,9 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 				entries[i].Time.UTC().Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), clean(l.Dialect), clean(l.Operation),
 				dash(l.ExternalID), l.Status, dash(l.ErrorCode), l.DurationMS, clean(l.ClientIP), clean(l.RequestID))
 			if *bodies {
-				fmt.Fprintf(w, "\t%s %s\n\t> %s\n\t< %s\n", clean(l.Method), clean(l.Path), dash(l.RequestBody), dash(l.ResponseBody))
+				// Below the row, not in it: a body is long and has lines
+				// of its own, which would break the table's columns.
+				bodyLines(w, "    "+clean(l.Method)+" "+clean(l.Path), l.RequestBody, l.ResponseBody)
 			}
 		}
 		if len(out) == f.Limit {
@@ -121,4 +128,21 @@ func dash(s string) string {
 		return "-"
 	}
 	return clean(s)
+}
+
+// bodyLines prints a log entry's bodies under its row, indented, one line
+// of the body per line (each made terminal-safe), ending with a blank line.
+// The tab writer passes lines without tabs through without aligning them.
+func bodyLines(w io.Writer, request, reqBody, respBody string) {
+	fmt.Fprintln(w, request)
+	for _, b := range []struct{ mark, body string }{{">", reqBody}, {"<", respBody}} {
+		if b.body == "" {
+			fmt.Fprintf(w, "    %s -\n", b.mark)
+			continue
+		}
+		for _, line := range strings.Split(strings.TrimRight(b.body, "\n"), "\n") {
+			fmt.Fprintf(w, "    %s %s\n", b.mark, clean(line))
+		}
+	}
+	fmt.Fprintln(w)
 }

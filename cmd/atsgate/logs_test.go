@@ -199,6 +199,19 @@ func TestServeIntegrationLog(t *testing.T) {
 		!strings.Contains(out, "validation_failed") || strings.Contains(out, key.Key) {
 		t.Errorf("logs text output:\n%s", out)
 	}
+	// --bodies puts each body below its row, indented and marked, never a
+	// literal \n inside the table.
+	for _, line := range strings.Split(text.String(), "\n") {
+		if strings.Contains(line, `\n`) {
+			t.Errorf("logs --bodies prints a literal \\n: %q", line)
+		}
+	}
+	if !strings.Contains(text.String(), "\n    > {") || !strings.Contains(text.String(), "\n    < {") {
+		t.Errorf("logs --bodies shows no indented request and response bodies:\n%s", text.String())
+	}
+	if msg := cliErr(t, vars, "logs", "--operation", "fly"); !strings.Contains(msg, "must be one of create, update, close, get, list") {
+		t.Errorf("logs --operation fly: %s", msg)
+	}
 
 	for _, bad := range [][]string{
 		{"logs", "--status", "6xx"}, {"logs", "--status", "abc"}, {"logs", "--since", "yesterday"},

@@ -88,13 +88,21 @@ func TestServePrintsWorkingCurl(t *testing.T) {
 	stdout = syncBuffer{}
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	go func() { done <- run(ctx2, []string{"atsgate", "serve"}, envOf(vars), &stdout, &stderr) }()
-	time.Sleep(500 * time.Millisecond)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(stdout.String(), "Every command"); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	cancel2()
 	if err := <-done; err != nil {
 		t.Fatalf("second serve: %v", err)
 	}
 	if strings.Contains(stdout.String(), "mjm_") {
 		t.Fatalf("second start printed a key again:\n%s", stdout.String())
+	}
+	// But it says where things are, with the real addresses.
+	for _, want := range []string{"atsgate is serving", "Back office: http://127.0.0.1:", "/admin/login", "admin token issue"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("second start printed no %q:\n%s", want, stdout.String())
+		}
 	}
 }
 

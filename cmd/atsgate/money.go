@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/wire"
@@ -28,8 +30,15 @@ func employerCountry(ctx context.Context, st *store.Store, id int64) (*atsgate.E
 
 func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust bool) error {
 	emp := employerFlag(fs)
-	amount := fs.String("amount", "", "amount, e.g. 500 or -20.50")
-	note := fs.String("note", "", "what the money is (required for an adjustment)")
+	var amount, note *string
+	if adjust {
+		amount = fs.String("amount", "", "the signed correction in the wallet's currency, e.g. -20.50 or 15 (required)")
+		note = fs.String("note", "", "why the correction is made; shown on statements (required)")
+	} else {
+		amount = fs.String("amount", "", "the money received, in the wallet's currency, e.g. 500 or 12.50 (required)")
+		note = fs.String("note", "", "what the money is, e.g. \"bank transfer 123\"; shown on statements")
+	}
+	reference := fs.String("reference", "", "your unique reference, e.g. the bank transfer's; the same reference again posts nothing new")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -44,25 +53,41 @@ func post(ctx context.Context, e *env, fs *flag.FlagSet, args []string, adjust b
 	if err != nil {
 		return fmt.Errorf("--amount: %w", err)
 	}
+	// An empty reference would quietly mean "none", and the retry the
+	// operator meant to make safe would post twice.
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "reference" })
+	if given && atsgate.NormalReference(*reference) == "" {
+		return fmt.Errorf("--reference must not be blank")
+	}
 	st, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
-	var le *atsgate.LedgerEntry
-	if adjust {
-		le, err = st.Adjust(ctx, id, a, e.actor(), *note)
-	} else {
-		le, err = st.TopUp(ctx, id, a, e.actor(), *note)
-	}
-	if err != nil {
-		return cliError(err)
-	}
+	// The employer first: an unknown one is "not found", as in every other
+	// command, not a wallet that is missing.
 	_, country, err := employerCountry(ctx, st, id)
 	if err != nil {
 		return err
 	}
+	var le *atsgate.LedgerEntry
+	var created bool
+	if adjust {
+		le, created, err = st.Adjust(ctx, id, a, e.actor(), *note, *reference)
+	} else {
+		le, created, err = st.TopUp(ctx, id, a, e.actor(), *note, *reference)
+	}
+	if err != nil {
+		return cliError(err)
+	}
+	money := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: country.Currency}.String() }
 	return e.print(wire.NewLedgerEntry(le, country), func(w io.Writer) {
-		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, le.Amount.StringFixed(2), id, le.BalanceAfter.StringFixed(2))
+		if !created {
+			fmt.Fprintf(w, "reference %q was already posted as entry %d (%s of %s); nothing new was posted\n",
+				le.Reference, le.ID, le.Kind, money(le.Amount))
+			return
+		}
+		fmt.Fprintf(w, "%s of %s posted to employer %d; balance now %s\n", le.Kind, money(le.Amount), id, money(le.BalanceAfter))
 	})
 }
 
@@ -99,7 +124,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		}
 		t, err := time.ParseInLocation(atsgate.DateLayout, v, country.Location)
 		if err != nil {
-			return t, fmt.Errorf("--%s must be a date such as 2026-10-01", name)
+			return t, &usageError{msg: fmt.Sprintf("--%s must be a date such as 2026-10-01", name)}
 		}
 		return t, nil
 	}
@@ -110,6 +135,9 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	t, err := day("to", *to)
 	if err != nil {
 		return err
+	}
+	if !f.IsZero() && !t.IsZero() && !t.After(f) {
+		return &usageError{msg: "--to must be a later day than --from (--to is the day after the period's last)"}
 	}
 	s, err := st.Statement(ctx, id, f, t)
 	if err != nil {
@@ -131,11 +159,16 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 		})
 	}
 	w, flush := e.text()
-	fmt.Fprintf(w, "employer %d %q: balance %s %s\n", id, employer.Name, out.Balance, clean(s.Currency))
-	if *from != "" || *to != "" {
-		fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, out.OpeningBalance, out.ClosingBalance)
+	money := func(d decimal.Decimal) string {
+		return clean(atsgate.Money{Amount: d, Currency: s.Currency}.String())
 	}
-	fmt.Fprintln(w, "ID\tTIME\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE")
+	fmt.Fprintf(w, "employer %d %q: balance %s\n", id, employer.Name, money(s.Balance))
+	if *from != "" || *to != "" {
+		fmt.Fprintf(w, "period [%s, %s): opening %s, closing %s\n", *from, *to, money(s.OpeningBalance), money(s.ClosingBalance))
+	}
+	// Times are the employer's country's, as its periods are; the header
+	// says which zone.
+	fmt.Fprintf(w, "ID\tTIME (%s)\tKIND\tAMOUNT\tBALANCE AFTER\tJOB\tACTOR\tNOTE\n", clean(country.TimeZone))
 	n := 0
 	err = each(func(le *atsgate.LedgerEntry) error {
 		job := ""
@@ -143,7 +176,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 			job = fmt.Sprint(le.JobID)
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.ID, country.Local(le.CreatedAt).Format(atsgate.DateTimeLayout),
-			le.Kind, le.Amount.StringFixed(2), le.BalanceAfter.StringFixed(2), job, clean(le.Actor), clean(le.Note))
+			le.Kind, money(le.Amount), money(le.BalanceAfter), job, clean(le.Actor), clean(le.Note))
 		// The table aligns a block at a time, so it is written a block at
 		// a time rather than held to the end.
 		if n++; n%500 == 0 {

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 
@@ -73,16 +75,92 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return cliError(err)
 	}
-	out, err := jobsOut(ctx, st, jobs)
+	edits, err := st.PendingEdits(ctx, f)
+	if err != nil {
+		return cliError(err)
+	}
+	out, err := queueOut(ctx, st, jobs, edits)
 	if err != nil {
 		return err
 	}
+	countries, err := st.Countries(ctx)
+	if err != nil {
+		return cliError(err)
+	}
+	byID := make(map[int64]atsgate.Country, len(countries))
+	for _, c := range countries {
+		byID[c.ID] = c
+	}
 	return e.print(out, func(w io.Writer) {
-		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (UTC)")
+		// Times in the CLI are each country's own, as on the country's
+		// site and in its statements, with the zone named beside them.
+		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tTITLE\tRECEIVED (LOCAL)\tZONE")
 		for _, j := range jobs {
-			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\n", j.ID, j.EmployerID, clean(j.ExternalID), clean(j.Title), j.ReceivedAt.UTC().Format(atsgate.DateTimeLayout))
+			c := byID[j.CountryID]
+			fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", j.ID, j.EmployerID, clean(j.ExternalID), clean(j.Title),
+				c.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout), c.TimeZone)
+		}
+		if len(out.Edits) == 0 {
+			return
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "EDITS OF PUBLISHED JOBS")
+		fmt.Fprintln(w, "JOB\tEMPLOYER\tEXTERNAL ID\tFIELD\tLIVE\tPROPOSED")
+		for _, p := range out.Edits {
+			for _, ch := range p.Edit.Changes {
+				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%s\n", p.Job.ID, p.Job.EmployerID, clean(p.Job.ExternalID), ch.Field, cell(ch.Old), cell(ch.New))
+			}
 		}
 	})
+}
+
+// queueOut is the moderation queue as the admin API prints it: pending
+// jobs, and the pending edits of published jobs with their diffs.
+func queueOut(ctx context.Context, st *store.Store, jobs []atsgate.Job, edits []atsgate.PendingEdit) (wire.JobList, error) {
+	live := make([]atsgate.Job, len(edits))
+	for i := range edits {
+		live[i] = edits[i].Job
+	}
+	all, err := jobsOut(ctx, st, append(slices.Clone(jobs), live...))
+	if err != nil {
+		return wire.JobList{}, err
+	}
+	countries, err := st.Countries(ctx)
+	if err != nil {
+		return wire.JobList{}, cliError(err)
+	}
+	ugc := bluemonday.UGCPolicy()
+	out := wire.JobList{Jobs: all[:len(jobs)], Edits: make([]wire.PendingEdit, len(edits))}
+	for i := range edits {
+		var c atsgate.Country
+		for _, k := range countries {
+			if k.ID == edits[i].Job.CountryID {
+				c = k
+			}
+		}
+		out.Edits[i] = wire.PendingEdit{Job: all[len(jobs)+i], Edit: wire.NewEdit(&edits[i], &c, ugc.Sanitize)}
+	}
+	return out, nil
+}
+
+// cell keeps a diff value on one short line of the text table; --json has
+// the whole value.
+func cell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return "—"
+	}
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	return s
+}
+
+// hasEdit reports whether a reviewer's decision on job id is about its
+// pending edit rather than the job itself, for the message printed after.
+func hasEdit(ctx context.Context, st *store.Store, id int64) bool {
+	j, err := st.JobByID(ctx, id)
+	return err == nil && j.State.ReviewsEdit(j.PendingEdit)
 }
 
 // jobFlags reads --job or --employer with --external-id.
@@ -122,10 +200,15 @@ func cmdReviewApprove(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
+	edit := hasEdit(ctx, st, id)
 	if _, err := st.Approve(ctx, id, e.actor()); err != nil {
 		return cliError(err)
 	}
 	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
+		if edit {
+			fmt.Fprintf(w, "the edit of job %d is live at %s\n", j.ID, clean(j.PublicLink))
+			return
+		}
 		fmt.Fprintf(w, "job %d is published at %s\n", j.ID, clean(j.PublicLink))
 	})
 }
@@ -147,10 +230,53 @@ func cmdReviewDisapprove(ctx context.Context, e *env, fs *flag.FlagSet, args []s
 	if err != nil {
 		return err
 	}
+	edit := hasEdit(ctx, st, id)
+	// Disapproving again changes nothing (the refund happened once, and
+	// the first reason stands): say so, and when, rather than repeat that
+	// the charge "is refunded".
+	if before, err := st.JobByID(ctx, id); err == nil && before.State == atsgate.StateDisapproved {
+		when := disapprovedAt(ctx, st, before)
+		return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
+			fmt.Fprintf(w, "job %d was already disapproved%s (reason: %q), and its charge of %s refunded then; nothing changed, and the new reason was not recorded\n",
+				j.ID, when, j.DisapprovalReason, jobMoney(ctx, st, j))
+		})
+	}
 	if _, err := st.Disapprove(ctx, id, e.actor(), *reason); err != nil {
 		return cliError(err)
 	}
 	return moderated(ctx, e, st, id, func(w io.Writer, j *atsgate.Job) {
-		fmt.Fprintf(w, "job %d is disapproved; its charge of %s is refunded\n", j.ID, j.AmountCharged.StringFixed(2))
+		if edit {
+			fmt.Fprintf(w, "the edit of job %d is refused; the job stays published as approved, nothing is refunded\n", j.ID)
+			return
+		}
+		fmt.Fprintf(w, "job %d is disapproved; its charge of %s is refunded\n", j.ID, jobMoney(ctx, st, j))
 	})
+}
+
+// jobMoney is a job's charge for people, in its country's currency.
+func jobMoney(ctx context.Context, st *store.Store, j *atsgate.Job) string {
+	c, err := st.Country(ctx, fmt.Sprint(j.CountryID))
+	if err != nil {
+		return j.AmountCharged.StringFixed(2)
+	}
+	return atsgate.Money{Amount: j.AmountCharged, Currency: c.Currency}.String()
+}
+
+// disapprovedAt is " on <local time> (<zone>)" of a job's disapproval,
+// from its history; "" when the history cannot be read.
+func disapprovedAt(ctx context.Context, st *store.Store, j *atsgate.Job) string {
+	events, err := st.JobEvents(ctx, j.ID)
+	if err != nil {
+		return ""
+	}
+	c, err := st.Country(ctx, fmt.Sprint(j.CountryID))
+	if err != nil {
+		return ""
+	}
+	for _, ev := range events {
+		if ev.To == atsgate.StateDisapproved {
+			return " on " + c.Local(ev.CreatedAt).Format(atsgate.DateTimeLayout) + " (" + c.TimeZone + ")"
+		}
+	}
+	return ""
 }

@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	cfg, log := e.cfg, e.logger
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout))
 	if err != nil {
 		return err
 	}
@@ -81,6 +81,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	deps := web.Deps{
 		Directory:      st,
 		Jobs:           st,
+		Site:           st,
 		Taxonomy:       config.Taxonomy,
 		Logger:         log,
 		Now:            time.Now,
@@ -107,6 +108,9 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	defer stopSchedule()
 	log.Info("atsgate serving", "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(),
 		"database", st.Dialect(), "env", cfg.Env)
+	if cfg.Env == "dev" {
+		printWhere(e, ln.Addr(), adminLn.Addr())
+	}
 	errc := make(chan error, len(servers))
 	for i := range servers {
 		go func(i int) { errc <- servers[i].Serve(listeners[i]) }(i)
@@ -210,7 +214,7 @@ func seedDev(ctx context.Context, e *env, st *store.Store, addr net.Addr) error 
 	if err != nil {
 		return err
 	}
-	if _, err := st.TopUp(ctx, emp.ID, ng.Price.Mul(decimal.NewFromInt(100)), "seed", "development credit: 100 jobs"); err != nil {
+	if _, _, err := st.TopUp(ctx, emp.ID, ng.Price.Mul(decimal.NewFromInt(100)), "seed", "development credit: 100 jobs", ""); err != nil {
 		return err
 	}
 	key, _, err := st.IssueKey(ctx, emp.ID, false)
@@ -237,4 +241,30 @@ Create a job:
 `, e.cfg.DatabaseURL, emp.ID, emp.Name, ng.Code, ng.Price.Mul(decimal.NewFromInt(100)).StringFixed(2), ng.Currency,
 		emp.ID, key, port, ng.Hosts[0], key, deadline)
 	return nil
+}
+
+// printWhere tells a developer, at every start in dev and not only the
+// first, where things are: the API, the back office, and the commands that
+// give a key and a sign-in token (which were printed once, at seeding).
+func printWhere(e *env, api, admin net.Addr) {
+	fmt.Fprintf(e.stdout, `atsgate is serving (%s, ATSGATE_ENV=dev):
+  ATS API:     http://%s/api/ats/jobs  (send the country's host: -H 'Host: ng.localhost')
+  Back office: http://%s/admin/login
+  A sign-in token:        ./bin/atsgate admin token issue --role operator --name you
+  A new demo API key:     ./bin/atsgate key rotate --employer 1
+  Every command:          ./bin/atsgate help
+`, e.cfg.DatabaseURL, loopback(api), loopback(admin))
+}
+
+// loopback is addr as a browser on this machine reaches it: a wildcard
+// listener ("[::]:8080", "0.0.0.0:8080") is 127.0.0.1.
+func loopback(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	if ta.IP == nil || ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(ta.Port))
+	}
+	return ta.String()
 }

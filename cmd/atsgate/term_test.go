@@ -116,7 +116,7 @@ func TestCLIHumanOutputIsTerminalSafe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.TopUp(ctx, emp.ID, decimal.NewFromInt(500), "cli:"+hostile, "note "+hostile); err != nil {
+	if _, _, err := st.TopUp(ctx, emp.ID, decimal.NewFromInt(500), "cli:"+hostile, "note "+hostile, ""); err != nil {
 		t.Fatal(err)
 	}
 	plain, _, err := st.IssueKey(ctx, emp.ID, false)

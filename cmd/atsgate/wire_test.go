@@ -165,8 +165,55 @@ func TestCLIAndAdminAPIAgree(t *testing.T) {
 				posted := field(api("POST", "/employers/"+ownID+"/topup", `{"amount": "1", "note": "bank 2"}`), "entry")
 				same(t, entries(cliJSON("wallet", "show", "--employer", ownID))[field(posted, "id").(float64)], posted)
 			})
+			// A published job with a pending edit whose description needs
+			// sanitising, for the edits half of the queue.
+			editTitle, editDesc := "Cashier 3", "<p>Count</p>"
+			edited, _, err := st.CreateJob(ctx, p, atsgate.JobInput{ExternalID: "L-3", Title: &editTitle, Description: &editDesc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Approve(ctx, edited.ID, "admin:olu"); err != nil {
+				t.Fatal(err)
+			}
+			editTitle, editDesc = "Head cashier", "<p>Count <b>twice</b></p><script>alert(1)</script>"
+			if _, err := st.UpdateJob(ctx, p, atsgate.JobInput{ExternalID: "L-3", Title: &editTitle, Description: &editDesc}); err != nil {
+				t.Fatal(err)
+			}
+			editedID := jsonID(edited.ID)
 			t.Run("review queue", func(t *testing.T) {
-				same(t, cliJSON("review", "list"), field(api("GET", "/reviews"), "jobs"))
+				// The CLI prints the queue object the API answers: pending
+				// jobs and pending edits.
+				q := cliJSON("review", "list")
+				same(t, q, api("GET", "/reviews"))
+				edits, _ := field(q, "edits").([]any)
+				if len(edits) != 1 || strings.Contains(jsonOf(t, edits), "alert(") || !strings.Contains(jsonOf(t, edits), "Head cashier") {
+					t.Errorf("edits = %s, want L-3's edit, sanitised", jsonOf(t, edits))
+				}
+				var text, stderr strings.Builder
+				if err := run(ctx, []string{"atsgate", "review", "list"}, envOf(vars), &text, &stderr); err != nil {
+					t.Fatalf("review list: %v\n%s", err, stderr.String())
+				}
+				for _, want := range []string{"EDITS OF PUBLISHED JOBS", "Head cashier", "<b>twice</b>"} {
+					if !strings.Contains(text.String(), want) {
+						t.Errorf("review list lacks %q:\n%s", want, text.String())
+					}
+				}
+			})
+			t.Run("edit decisions", func(t *testing.T) {
+				approved := cliJSON("review", "approve", "--job", editedID)
+				same(t, approved, field(api("GET", "/jobs/"+editedID), "job"))
+				if field(approved, "title") != "Head cashier" || field(approved, "pending_edit") != false {
+					t.Errorf("approved edit: %v", approved)
+				}
+				editTitle = "Cashier again"
+				if _, err := st.UpdateJob(ctx, p, atsgate.JobInput{ExternalID: "L-3", Title: &editTitle}); err != nil {
+					t.Fatal(err)
+				}
+				refused := cliJSON("review", "disapprove", "--job", editedID, "--reason", "No")
+				same(t, refused, field(api("GET", "/jobs/"+editedID), "job"))
+				if field(refused, "title") != "Head cashier" || field(refused, "state") != "published" || field(refused, "pending_edit") != false {
+					t.Errorf("refused edit: %v", refused)
+				}
 			})
 			t.Run("moderated job", func(t *testing.T) {
 				same(t, cliJSON("review", "approve", "--job", jobIDs[0]), field(api("GET", "/jobs/"+jobIDs[0]), "job"))
@@ -226,4 +273,14 @@ func keysOf(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// jsonOf is v as JSON text, for searching and messages.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -62,6 +62,10 @@ type JobInput struct {
 	States          *[]int64
 	Qualifications  *[]int64
 	Extras          map[string]string
+	// Warnings are what the dialect accepted but ignored, by field, to
+	// tell the client (the ATS seed ignores an unreadable deadline; the
+	// client should still learn that its job has none).
+	Warnings map[string]string
 }
 
 // Rules is what validation needs to know beyond the input itself.

@@ -2,6 +2,7 @@ package atsgate
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -50,4 +51,21 @@ type IntegrationLog interface {
 	Logs(ctx context.Context, f LogFilter) ([]LogEntry, error)
 	// PurgeLogs deletes entries older than before and returns how many.
 	PurgeLogs(ctx context.Context, before time.Time) (int64, error)
+}
+
+// LogOperations are the operations the integration log files requests
+// under, as its filters offer them: the ATS jobs URL's five, "invalid" for
+// a method or action that URL does not have, and "unknown" for a path no
+// endpoint serves. A new dialect adds its own here.
+var LogOperations = []string{"create", "update", "close", "get", "list", "invalid", "unknown"}
+
+// CheckLogOperation says what is wrong with an operation filter, naming
+// the valid ones, or "" when it is one of LogOperations.
+func CheckLogOperation(op string) string {
+	for _, o := range LogOperations {
+		if op == o {
+			return ""
+		}
+	}
+	return "must be one of " + strings.Join(LogOperations, ", ")
 }

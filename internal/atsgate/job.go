@@ -127,6 +127,9 @@ type Job struct {
 	DisapprovalReason string
 	// PublicLink is the job's page on its country site, once published.
 	PublicLink string
+	// PendingEdit is true while an update of the published job waits for
+	// review; the fields above stay the approved, live content meanwhile.
+	PendingEdit bool
 }
 
 // PreviewChars bounds the description a listing carries as a preview. A
@@ -156,7 +159,8 @@ func CutPreview(start string) (preview string, cut bool) {
 	return start, true
 }
 
-// JobEvent records one state transition of a job.
+// JobEvent records one state transition of a job, or one step of an edit
+// of its content (then From and To are the job's unchanged state).
 type JobEvent struct {
 	ID        int64
 	JobID     int64
@@ -165,6 +169,10 @@ type JobEvent struct {
 	Actor     string
 	Reason    string
 	CreatedAt time.Time
+	// Edit is the edit step (EventEditHeld, …); "" for a transition.
+	Edit string
+	// Fields names the visible fields the edit changes.
+	Fields []string
 }
 
 // JobFilter selects a page of an employer's jobs, newest first.

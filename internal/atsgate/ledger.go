@@ -2,7 +2,10 @@ package atsgate
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -33,7 +36,49 @@ type LedgerEntry struct {
 	Period       string // minimum_spend: "2006-01"
 	Actor        string
 	Note         string
-	CreatedAt    time.Time
+	// Reference is the operator's idempotency reference of a top-up or an
+	// adjustment ("" when it had none); see CheckReference.
+	Reference string
+	CreatedAt time.Time
+}
+
+// MaxReferenceLength bounds a top-up's or adjustment's reference, in
+// characters: room for a UUID, a bank transfer number or a form's token,
+// not for a document.
+const MaxReferenceLength = 100
+
+// CheckReference says what is wrong with the reference of a top-up or an
+// adjustment, as a field message, or "" when it is acceptable. A reference
+// makes the posting idempotent: within one employer's ledger it names at
+// most one entry, so a retry of the same request (a double click, a
+// browser's resend, a CLI or API retry after a lost reply) posts nothing
+// new. References are trimmed of surrounding spaces (NormalReference) and
+// then compared exactly. The empty reference means "none"; where one is
+// required, the caller refuses it.
+func CheckReference(ref string) string {
+	switch {
+	case !utf8.ValidString(ref):
+		return "must be valid UTF-8"
+	case utf8.RuneCountInString(ref) > MaxReferenceLength:
+		return fmt.Sprintf("must be at most %d characters", MaxReferenceLength)
+	case strings.IndexFunc(ref, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+// NormalReference is ref as it is stored and compared: without
+// surrounding spaces, which a person typing it never means.
+func NormalReference(ref string) string { return strings.TrimSpace(ref) }
+
+// Repeats reports whether a top-up or adjustment of kind, amount and note
+// (trimmed, as stored) that carries e's reference is a retry of the request
+// that posted e, and so gets e back, rather than a different request
+// reusing the reference, which is a conflict. The actor is not compared:
+// two operators recording the same bank transfer under its number mean one
+// credit.
+func (e *LedgerEntry) Repeats(kind EntryKind, amount decimal.Decimal, note string) bool {
+	return e.Kind == kind && e.Amount.Equal(amount) && e.Note == note
 }
 
 // Statement is an employer's wallet over a period [From, To): its
@@ -90,9 +135,15 @@ func hasMoneyScale(d decimal.Decimal) bool { return d.Equal(d.Truncate(MoneyScal
 // withinMaxAmount reports whether |d| <= MaxAmount.
 func withinMaxAmount(d decimal.Decimal) bool { return !d.Abs().GreaterThan(maxAmount) }
 
-// ParseAmount reads a decimal amount such as "500" or "12.50", refusing
-// what CheckAmount refuses.
+// ParseAmount reads a decimal amount written plainly, such as "500",
+// "-20" or "12.50", refusing what CheckAmount refuses. Exponents ("1e3"),
+// thousands separators, spaces and a leading "+" are refused too: an
+// operator who typed 1e3 may have meant anything, and money is not
+// guessed at.
 func ParseAmount(s string) (decimal.Decimal, error) {
+	if !plainDecimal(s) {
+		return decimal.Zero, fmt.Errorf("%q is not a plain decimal amount (write 1000 or 12.50)", s)
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("%q is not a decimal amount", s)
@@ -135,5 +186,41 @@ type Money struct {
 	Currency string
 }
 
-// String renders "12.50 GHS".
-func (m Money) String() string { return m.Amount.StringFixed(MoneyScale) + " " + m.Currency }
+// String renders m for people: two decimals, thousands grouped with
+// commas, and always the currency ("12.50 GHS", "-10,000.00 NGN"). Every
+// human surface (back-office pages, CLI text) prints money this way; the
+// JSON surfaces print plain decimal strings with the currency beside them.
+func (m Money) String() string {
+	s := m.Amount.StringFixed(MoneyScale)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String() + "." + frac + " " + m.Currency
+}
+
+// plainDecimal reports whether s is an optional "-", digits, and an
+// optional "." followed by digits.
+func plainDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || (dot && frac == "") {
+		return false
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,6 +1,7 @@
 package atsgate_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -44,7 +45,66 @@ func TestAmountRules(t *testing.T) {
 			}
 		})
 	}
-	if _, err := atsgate.ParseAmount("ten"); err == nil {
-		t.Error(`ParseAmount("ten") = nil error`)
+	for _, bad := range []string{"ten", "1e3", "1E3", "1.5e2", "+5", " 5", "5 ", "1,000", "1_000", ".5", "5.", "-", "", "0x10", "Infinity", "NaN"} {
+		if _, err := atsgate.ParseAmount(bad); err == nil {
+			t.Errorf("ParseAmount(%q) = nil error, want a refusal", bad)
+		}
+	}
+}
+
+func TestCheckReference(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ref string
+		ok  bool
+	}{
+		{"GH-2291", true},
+		{"form-7KQ2XBSN4Q3QOE3V5ZDLV3B4QA", true},
+		{"virement n° 12 à Lomé", true},
+		{strings.Repeat("é", atsgate.MaxReferenceLength), true},
+		{strings.Repeat("e", atsgate.MaxReferenceLength+1), false},
+		{"two\nlines", false},
+		{"bell\a", false},
+		{"\x1b[2J", false},
+		{"bad \xff utf-8", false},
+	} {
+		if got := atsgate.CheckReference(tt.ref) == ""; got != tt.ok {
+			t.Errorf("atsgate.CheckReference(%q) = %q, want ok %v", tt.ref, atsgate.CheckReference(tt.ref), tt.ok)
+		}
+	}
+}
+
+func TestEntryRepeats(t *testing.T) {
+	t.Parallel()
+	e := atsgate.LedgerEntry{Kind: atsgate.EntryTopup, Amount: decimal.RequireFromString("500"), Note: "bank", Actor: "cli:alice"}
+	for _, tt := range []struct {
+		name   string
+		kind   atsgate.EntryKind
+		amount string
+		note   string
+		want   bool
+	}{
+		{"same request", atsgate.EntryTopup, "500.00", "bank", true},
+		{"another amount", atsgate.EntryTopup, "500.01", "bank", false},
+		{"another note", atsgate.EntryTopup, "500", "cash", false},
+		{"another kind", atsgate.EntryAdjustment, "500", "bank", false},
+	} {
+		if got := e.Repeats(tt.kind, decimal.RequireFromString(tt.amount), tt.note); got != tt.want {
+			t.Errorf("%s: Repeats = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestMoneyString: people read money with two decimals, grouped
+// thousands and the currency, whatever the sign or size.
+func TestMoneyString(t *testing.T) {
+	for in, want := range map[string]string{
+		"0": "0.00 GHS", "5": "5.00 GHS", "12.5": "12.50 GHS", "999.99": "999.99 GHS", "1000": "1,000.00 GHS",
+		"-1000": "-1,000.00 GHS", "500000": "500,000.00 GHS", "1234567.89": "1,234,567.89 GHS",
+		"-0.5": "-0.50 GHS", "1000000000000000": "1,000,000,000,000,000.00 GHS",
+	} {
+		if got := (atsgate.Money{Amount: decimal.RequireFromString(in), Currency: "GHS"}).String(); got != want {
+			t.Errorf("Money(%s) = %q, want %q", in, got, want)
+		}
 	}
 }

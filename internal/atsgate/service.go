@@ -25,11 +25,13 @@ type Jobs interface {
 	// job with created=false and charges nothing. EFUNDS when the wallet
 	// cannot pay.
 	CreateJob(ctx context.Context, p *Principal, in JobInput) (job *Job, created bool, err error)
-	// UpdateJob replaces the fields present in in. ENOTFOUND, ECONFLICT when
-	// the job is closed, expired or disapproved.
+	// UpdateJob replaces the fields present in in, or, for a published job
+	// of an employer without auto-publish whose visible content would
+	// change, stores them as the job's pending edit (PlanUpdate decides).
+	// ENOTFOUND, ECONFLICT when the job is closed, expired or disapproved.
 	UpdateJob(ctx context.Context, p *Principal, in JobInput) (*Job, error)
-	// CloseJob closes an open job; a job already ended is returned as is.
-	// ENOTFOUND.
+	// CloseJob closes an open job, discarding its pending edit; a job
+	// already ended is returned as is. ENOTFOUND.
 	CloseJob(ctx context.Context, p *Principal, externalID string) (*Job, error)
 	// Job returns one of the employer's jobs. ENOTFOUND.
 	Job(ctx context.Context, employerID int64, externalID string) (*Job, error)
@@ -46,23 +48,46 @@ type Moderation interface {
 	// queue shows: each description is a preview (CutPreview), and the
 	// extras, taxonomy IDs, salary and experience are left out.
 	ReviewQueue(ctx context.Context, f ReviewFilter) ([]Job, error)
-	// Approve publishes a pending job; approving a published job is a no-op.
-	// ENOTFOUND, ECONFLICT for a job in any other state.
+	// PendingEdits lists the pending edits of published jobs with their
+	// live jobs, oldest edit first; f.AfterID is an edit ID.
+	PendingEdits(ctx context.Context, f ReviewFilter) ([]PendingEdit, error)
+	// PendingEdit returns a job's pending edit with the live job.
+	// ENOTFOUND when the job has none.
+	PendingEdit(ctx context.Context, jobID int64) (*PendingEdit, error)
+	// Approve publishes a pending job, or applies a published job's pending
+	// edit; approving a published job without one is a no-op. ENOTFOUND,
+	// ECONFLICT for a job in any other state.
 	Approve(ctx context.Context, jobID int64, actor string) (*Job, error)
 	// Disapprove marks a pending job disapproved and refunds its charge, once
-	// however often it is called. ENOTFOUND, ECONFLICT, EINVALID without a
-	// reason.
+	// however often it is called; on a published job it discards the
+	// pending edit, refunding nothing. ENOTFOUND, ECONFLICT (also for a
+	// published job without a pending edit), EINVALID without a reason.
 	Disapprove(ctx context.Context, jobID int64, actor, reason string) (*Job, error)
+	// ApproveEdit applies the job's pending edit if it is still editID,
+	// the one the reviewer read. ENOTFOUND, ECONFLICT when the job has no
+	// pending edit or another one.
+	ApproveEdit(ctx context.Context, jobID, editID int64, actor string) (*Job, error)
+	// DisapproveEdit discards the job's pending edit if it is still
+	// editID, refunding nothing. ENOTFOUND, ECONFLICT as ApproveEdit,
+	// EINVALID without a reason.
+	DisapproveEdit(ctx context.Context, jobID, editID int64, actor, reason string) (*Job, error)
 	// JobEvents lists a job's transitions, oldest first.
 	JobEvents(ctx context.Context, jobID int64) ([]JobEvent, error)
 }
 
 // Wallets moves money outside of job charges and reports on it.
 type Wallets interface {
-	// TopUp credits a positive amount. EINVALID for amount <= 0.
-	TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
-	// Adjust posts a signed correction with a mandatory note.
-	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*LedgerEntry, error)
+	// TopUp credits a positive amount. With a reference (see
+	// CheckReference) it is idempotent: when the employer's ledger already
+	// has an entry with that reference, and it is the same request (see
+	// LedgerEntry.Repeats), TopUp posts nothing and returns that entry with
+	// created=false. EINVALID for amount <= 0 or a bad reference,
+	// ENOTFOUND, ECONFLICT when the reference belongs to a different
+	// request.
+	TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (entry *LedgerEntry, created bool, err error)
+	// Adjust posts a signed correction with a mandatory note, idempotent
+	// by reference like TopUp, with the same error codes.
+	Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (entry *LedgerEntry, created bool, err error)
 	// Statement sums up the entries posted in [from, to): opening and
 	// closing balances, totals by kind, count; zero times leave that end
 	// open. It reads no entry into memory. ENOTFOUND.

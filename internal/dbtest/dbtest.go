@@ -78,6 +78,21 @@ var (
 // returns its URL; the database is dropped when the test ends.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	return createPostgres(t, true)
+}
+
+// EmptyPostgresURL creates a new database with no schema at all (not
+// even goose's table), for tests of migrating itself, and returns its
+// URL; the database is dropped when the test ends.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	return createPostgres(t, false)
+}
+
+// createPostgres creates a test database, a clone of the migrated
+// template when migrated is set, and drops it when the test ends.
+func createPostgres(t testing.TB, migrated bool) string {
+	t.Helper()
 	admin, err := sql.Open("pgx", PostgresAdminURL())
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -88,15 +103,19 @@ func PostgresURL(t testing.TB) string {
 		Missing(t, "PostgreSQL", err)
 	}
 	defer admin.Close()
-	tplOnce.Do(func() { tplName, tplErr = ensureTemplate(admin) })
-	if tplErr != nil {
-		t.Fatalf("prepare template database: %v", tplErr)
+	create := "CREATE DATABASE %s"
+	if migrated {
+		tplOnce.Do(func() { tplName, tplErr = ensureTemplate(admin) })
+		if tplErr != nil {
+			t.Fatalf("prepare template database: %v", tplErr)
+		}
+		create += " TEMPLATE " + tplName
 	}
 	name := "atsgate_t_" + randomHex(6)
 	ctx := context.Background()
 	var lastErr error
 	for i := 0; i < 20; i++ { // the template may be busy being cloned by another package
-		if _, lastErr = admin.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tplName)); lastErr == nil {
+		if _, lastErr = admin.ExecContext(ctx, fmt.Sprintf(create, name)); lastErr == nil {
 			break
 		}
 		time.Sleep(time.Duration(50+i*25) * time.Millisecond)

@@ -26,6 +26,9 @@ type Config struct {
 	SingleMachine   bool
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	// DBTimeout bounds each database operation of the request path, and
+	// is the server-side statement timeout on PostgreSQL.
+	DBTimeout time.Duration
 	// IntegrationLogRetention is how long integration log rows are kept.
 	IntegrationLogRetention time.Duration
 }
@@ -48,6 +51,7 @@ var All = []Setting{
 	{"ATSGATE_SINGLE_MACHINE", "false", "in prod, allow the embedded database and in-process limiter anyway"},
 	{"ATSGATE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"ATSGATE_SHUTDOWN_TIMEOUT", "20s", "how long SIGTERM waits for in-flight requests"},
+	{"ATSGATE_DB_TIMEOUT", "5s", "the longest a database operation may take before the request gets 503 unavailable"},
 	{"ATSGATE_LOG_RETENTION", "720h", "how long integration log rows are kept"},
 }
 
@@ -89,6 +93,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RateLimit = positive("ATSGATE_RATE_LIMIT")
 	c.AuthFailureLimit = positive("ATSGATE_AUTH_FAILURE_LIMIT")
 	c.ShutdownTimeout = duration("ATSGATE_SHUTDOWN_TIMEOUT")
+	c.DBTimeout = duration("ATSGATE_DB_TIMEOUT")
 	c.IntegrationLogRetention = duration("ATSGATE_LOG_RETENTION")
 	single, err := strconv.ParseBool(get("ATSGATE_SINGLE_MACHINE"))
 	if err != nil {

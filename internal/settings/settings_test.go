@@ -3,6 +3,7 @@ package settings
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -15,7 +16,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.DatabaseURL != "sqlite://var/atsgate.db" || c.Addr != ":8080" || c.AdminAddr != "127.0.0.1:8081" ||
-		c.RateLimit != 120 || c.AuthFailureLimit != 60 || c.Env != "dev" || len(c.TrustedProxies) != 0 || !c.Embedded() {
+		c.RateLimit != 120 || c.AuthFailureLimit != 60 || c.Env != "dev" || len(c.TrustedProxies) != 0 || !c.Embedded() ||
+		c.DBTimeout != 5*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if err := c.CheckServe(); err != nil {
@@ -47,6 +49,7 @@ func TestInvalidSettings(t *testing.T) {
 		"timeout":     {"ATSGATE_SHUTDOWN_TIMEOUT": "-1s"},
 		"single bool": {"ATSGATE_SINGLE_MACHINE": "perhaps"},
 		"retention":   {"ATSGATE_LOG_RETENTION": "forever"},
+		"db timeout":  {"ATSGATE_DB_TIMEOUT": "0s"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Load(env(vars)); err == nil {

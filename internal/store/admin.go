@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,8 +41,14 @@ func (adminSessionRow) TableName() string { return "admin_sessions" }
 
 // IssueAdminToken creates a back-office token with a role and returns the
 // plain token: the only time it exists outside the caller's hands. EINVALID
-// for an unknown role or an over-long name.
+// for an unknown role or an over-long name; ECONFLICT when an active token
+// already has the name, which is the holder's actor (admin:<name>) in
+// ledgers and job events and so must say who acted. The unique index
+// admin_tokens_active_name decides, so concurrent issues cannot both win;
+// a revoked token's name may be given again.
 func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.Role) (plain string, tok *atsgate.AdminToken, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	name = strings.TrimSpace(name)
 	fields := map[string]string{}
 	if !role.Valid() {
@@ -62,6 +69,10 @@ func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.R
 	}
 	row := adminTokenRow{Name: name, Role: string(role), Hash: hash, Prefix: prefix, CreatedAt: s.now().UTC()}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return "", nil, &atsgate.Error{Code: atsgate.ECONFLICT, Err: err, Message: fmt.Sprintf(
+				"an active admin token is already named %q; choose another name, or revoke that token first", name)}
+		}
 		return "", nil, translate(err, "admin token")
 	}
 	t := row.domain()
@@ -70,8 +81,10 @@ func (s *Store) IssueAdminToken(ctx context.Context, name string, role atsgate.R
 
 // AdminTokens lists every back-office token, newest first.
 func (s *Store) AdminTokens(ctx context.Context) ([]atsgate.AdminToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []adminTokenRow
-	if err := s.db.WithContext(ctx).Order("id DESC").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, translate(err, "admin tokens")
 	}
 	out := make([]atsgate.AdminToken, len(rows))
@@ -99,8 +112,10 @@ func (s *Store) RevokeAdminToken(ctx context.Context, id int64) error {
 // AuthenticateAdmin implements atsgate.Admins. Tokens are looked up on
 // every request, so a revocation takes effect at once everywhere.
 func (s *Store) AuthenticateAdmin(ctx context.Context, hash string) (*atsgate.AdminToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []adminTokenRow
-	if err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).Limit(1).Find(&rows).Error; err != nil {
 		return nil, translate(err, "admin token")
 	}
 	if len(rows) == 0 {
@@ -113,6 +128,8 @@ func (s *Store) AuthenticateAdmin(ctx context.Context, hash string) (*atsgate.Ad
 // CreateAdminSession implements atsgate.Admins. Expired sessions are swept
 // on the way, so the table stays the size of the signed-in staff.
 func (s *Store) CreateAdminSession(ctx context.Context, tokenID int64, ttl time.Duration) (string, *atsgate.AdminSession, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	cookie, id, err := atsgate.NewSessionSecret()
 	if err != nil {
 		return "", nil, atsgate.Internal(err)
@@ -146,6 +163,8 @@ func (s *Store) CreateAdminSession(ctx context.Context, tokenID int64, ttl time.
 
 // AdminSession implements atsgate.Admins.
 func (s *Store) AdminSession(ctx context.Context, id string) (*atsgate.AdminSession, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r struct {
 		ID         string
 		TokenID    int64
@@ -157,7 +176,7 @@ func (s *Store) AdminSession(ctx context.Context, id string) (*atsgate.AdminSess
 		TPrefix    string
 		TCreatedAt time.Time
 	}
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.rdb.WithContext(ctx).Raw(`
 SELECT s.id, s.token_id, s.csrf, s.created_at, s.expires_at,
        t.name AS t_name, t.role AS t_role, t.prefix AS t_prefix, t.created_at AS t_created_at
 FROM admin_sessions s
@@ -175,6 +194,8 @@ WHERE s.id = ? AND s.expires_at > ? AND t.revoked_at IS NULL`, id, s.now().UTC()
 
 // DeleteAdminSession implements atsgate.Admins.
 func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return translate(s.db.WithContext(ctx).Where("id = ?", id).Delete(&adminSessionRow{}).Error, "admin session")
 }
 
@@ -183,10 +204,12 @@ func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
 // more than the page to know whether another follows: that is its own
 // business, so a caller asks for the page it shows, up to the largest.
 func (s *Store) EmployerPage(ctx context.Context, countryID, afterID int64, limit int) ([]atsgate.Employer, int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if limit < 1 || limit > atsgate.MaxEmployerPage {
 		return nil, 0, atsgate.Invalid(map[string]string{"limit": fmt.Sprintf("must be 1–%d", atsgate.MaxEmployerPage)})
 	}
-	q := s.db.WithContext(ctx).Where("id > ?", afterID)
+	q := s.rdb.WithContext(ctx).Where("id > ?", afterID)
 	if countryID != 0 {
 		q = q.Where("country_id = ?", countryID)
 	}
@@ -211,13 +234,15 @@ var _ atsgate.BackOffice = (*Store)(nil)
 // CountryBalances implements atsgate.BackOffice: one aggregate over the
 // wallets, never a walk over the employers.
 func (s *Store) CountryBalances(ctx context.Context) ([]atsgate.CountryBalance, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []struct {
 		CountryID int64
 		Currency  string
 		Employers int64
 		Minor     int64
 	}
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.rdb.WithContext(ctx).Raw(`
 SELECT e.country_id, w.currency, COUNT(*) AS employers, COALESCE(SUM(w.balance_minor), 0) AS minor
 FROM wallets w JOIN employers e ON e.id = w.employer_id
 GROUP BY e.country_id, w.currency

@@ -151,3 +151,53 @@ func TestEmployerPageAndCountryBalances(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminTokenNamesUnique: a token's name is its holder's actor in the
+// ledger (admin:<name>), so no two active tokens share one, even when
+// issued at once; a revoked token's name may be given again.
+func TestAdminTokenNamesUnique(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		st := openStore(t, d)
+		_, rita, err := st.IssueAdminToken(ctx, "rita", atsgate.RoleReviewer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"rita", " rita "} {
+			if _, tok, err := st.IssueAdminToken(ctx, name, atsgate.RoleOperator); atsgate.ErrorCode(err) != atsgate.ECONFLICT || tok != nil {
+				t.Errorf("IssueAdminToken(%q) while rita is active = %+v, %v; want conflict", name, tok, err)
+			}
+		}
+		// Unnamed tokens are named after their role: the second is refused.
+		if _, _, err := st.IssueAdminToken(ctx, "", atsgate.RoleFinance); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.IssueAdminToken(ctx, "", atsgate.RoleFinance); atsgate.ErrorCode(err) != atsgate.ECONFLICT {
+			t.Errorf("second unnamed finance token: %v, want conflict", err)
+		}
+		if err := st.RevokeAdminToken(ctx, rita.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, again, err := st.IssueAdminToken(ctx, "rita", atsgate.RoleReviewer); err != nil || again.ID == rita.ID {
+			t.Errorf("IssueAdminToken(rita) after revoking the first = %+v, %v; want a new token", again, err)
+		}
+
+		results := race(t, 10, func(ctx context.Context, i int) result {
+			_, _, err := st.IssueAdminToken(ctx, "sam", atsgate.RoleOperator)
+			return result{err: err}
+		})
+		var issued int
+		for _, r := range results {
+			switch atsgate.ErrorCode(r.err) {
+			case "":
+				issued++
+			case atsgate.ECONFLICT:
+			default:
+				t.Errorf("call %d: %v", r.i, r.err)
+			}
+		}
+		if issued != 1 {
+			t.Errorf("%d of 10 concurrent tokens named sam were issued, want 1", issued)
+		}
+	})
+}

@@ -267,10 +267,10 @@ func TestConcurrentTopUpsAndCharges(t *testing.T) {
 		results := race(t, n, func(ctx context.Context, i int) result {
 			switch {
 			case i%10 == 0:
-				_, err := f.st.Adjust(ctx, f.employer.ID, dec("-1.11"), "cli:root", "fee")
+				_, _, err := f.st.Adjust(ctx, f.employer.ID, dec("-1.11"), "cli:root", "fee", "")
 				return result{err: err}
 			case i%3 == 0:
-				_, err := f.st.TopUp(ctx, f.employer.ID, dec("7.77"), "cli:root", fmt.Sprint(i))
+				_, _, err := f.st.TopUp(ctx, f.employer.ID, dec("7.77"), "cli:root", fmt.Sprint(i), "")
 				return result{err: err}
 			default:
 				j, created, err := f.st.CreateJob(ctx, f.p, jobInput(fmt.Sprintf("MIX-%03d", i)))
@@ -313,6 +313,79 @@ func TestConcurrentTopUpsAndCharges(t *testing.T) {
 		}
 		t.Logf("%s: %d top-ups, %d adjustments, %d charged, %d refused", d, topped, adjusted, charged, refused)
 		checkLedger(t, f.st, f.employer.ID)
+	})
+}
+
+// TestConcurrentSameReference: a top-up sent many times at once under one
+// reference (a double click, retries racing a slow first attempt, several
+// instances) posts exactly once, and every call gets that entry back; the
+// adjustments racing them under the same reference are a different
+// request, so whichever kind posted first, every call of the other kind is
+// a conflict, never a second posting.
+func TestConcurrentSameReference(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		f := setup(t, d, fixtureOpts{})
+		const n = 60
+		if d == "postgres" {
+			// Open the pool's connections first: otherwise dialling them
+			// spaces the calls out, the first commits before the others
+			// begin, and the race this test is about never happens.
+			race(t, n, func(ctx context.Context, i int) result {
+				_, err := f.st.DB().ExecContext(ctx, `SELECT pg_sleep(0.05)`)
+				return result{err: err}
+			})
+		}
+		isAdjust := func(i int) bool { return i%10 == 9 }
+		entries := make([]*atsgate.LedgerEntry, n)
+		results := race(t, n, func(ctx context.Context, i int) result {
+			var (
+				e       *atsgate.LedgerEntry
+				created bool
+				err     error
+			)
+			if isAdjust(i) {
+				e, created, err = f.st.Adjust(ctx, f.employer.ID, dec("-3"), "cli:root", "fee", "SAME-REF")
+			} else {
+				e, created, err = f.st.TopUp(ctx, f.employer.ID, dec("12.34"), "cli:root", "transfer", "SAME-REF")
+			}
+			entries[i] = e
+			return result{created: created, err: err}
+		})
+		var winner *atsgate.LedgerEntry
+		for _, r := range results {
+			if r.err == nil && r.created {
+				if winner != nil {
+					t.Fatalf("calls posted entries %d and %d under one reference", winner.ID, entries[r.i].ID)
+				}
+				winner = entries[r.i]
+			}
+		}
+		if winner == nil {
+			t.Fatalf("no call posted: %+v", results)
+		}
+		var replayed, conflicts int
+		for _, r := range results {
+			sameKind := isAdjust(r.i) == (winner.Kind == atsgate.EntryAdjustment)
+			switch {
+			case r.created:
+			case sameKind && r.err == nil && entries[r.i].ID == winner.ID:
+				replayed++
+			case !sameKind && atsgate.ErrorCode(r.err) == atsgate.ECONFLICT:
+				conflicts++
+			default:
+				t.Errorf("call %d (adjustment %v): entry %+v, err %v; want entry %d back or a conflict",
+					r.i, isAdjust(r.i), entries[r.i], r.err, winner.ID)
+			}
+		}
+		if b := f.balance(t); !b.Equal(winner.Amount) {
+			t.Errorf("balance = %s, want %s (posted once)", b, winner.Amount)
+		}
+		if got := count(t, f.st, `SELECT COUNT(*) FROM ledger_entries WHERE employer_id = $1`, f.employer.ID); got != 1 {
+			t.Errorf("ledger entries = %d, want 1", got)
+		}
+		t.Logf("%s: the %s posted first; %d replayed, %d conflicts", d, winner.Kind, replayed, conflicts)
+		checkLedger(t, f.st, f.employer.ID)
+		mustVerify(t, f.st)
 	})
 }
 
@@ -372,7 +445,7 @@ func TestConcurrentIdenticalCreatesRefused(t *testing.T) {
 		if got := count(t, f.st, `SELECT COUNT(*) FROM jobs`); got != 0 {
 			t.Errorf("jobs = %d, want 0", got)
 		}
-		if _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("0.01"), "cli:root", ""); err != nil {
+		if _, _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("0.01"), "cli:root", "", ""); err != nil {
 			t.Fatal(err)
 		}
 		results = race(t, 30, func(ctx context.Context, i int) result {

@@ -2,9 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -62,18 +63,20 @@ func (s *Store) CreateCountry(ctx context.Context, c atsgate.Country) (*atsgate.
 	if err != nil {
 		return nil, err
 	}
-	s.hosts.Clear()
+	s.hosts.invalidate()
 	return s.countryFromRow(&row, c.Hosts), nil
 }
 
 // Countries lists every country with its hosts, by code.
 func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []countryRow
-	if err := s.db.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
 		return nil, translate(err, "countries")
 	}
 	var hosts []hostRow
-	if err := s.db.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Order("host").Find(&hosts).Error; err != nil {
 		return nil, translate(err, "hosts")
 	}
 	byCountry := map[int64][]string{}
@@ -89,8 +92,10 @@ func (s *Store) Countries(ctx context.Context) ([]atsgate.Country, error) {
 
 // Country returns a country by ID or two-letter code. ENOTFOUND.
 func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row countryRow
-	q := s.db.WithContext(ctx)
+	q := s.rdb.WithContext(ctx)
 	if atsgate.IsCountryCode(strings.ToLower(idOrCode)) {
 		q = q.Where("code = ?", strings.ToLower(idOrCode))
 	} else if id, err := strconv.ParseInt(idOrCode, 10, 64); err == nil {
@@ -104,43 +109,116 @@ func (s *Store) Country(ctx context.Context, idOrCode string) (*atsgate.Country,
 		return nil, translate(err, "country "+idOrCode)
 	}
 	var hosts []string
-	if err := s.db.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Model(&hostRow{}).Where("country_id = ?", row.ID).Order("host").Pluck("host", &hosts).Error; err != nil {
 		return nil, translate(err, "hosts")
 	}
 	return s.countryFromRow(&row, hosts), nil
 }
 
-// CountryByHost implements atsgate.Directory.
+// CountryByHost implements atsgate.Directory. Every API request resolves
+// its host, known or not, so the answer comes from an in-memory table of
+// every host, reloaded at most once per hostTableTTL: a host that no
+// country serves costs no query, however many arrive (SPEC 8: requests
+// that fail before authentication cost no unbounded work). A miss on a
+// table older than the TTL reloads it first, so a country added on
+// another instance is served within hostTableTTL.
 func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Country, error) {
 	host = atsgate.NormalizeHost(host)
-	if e, ok := s.hosts.Load(host); ok && time.Since(e.(hostEntry).at) < hostCacheTTL {
-		c := e.(hostEntry).country // a copy: callers may not share it
-		return &c, nil
+	c, err := s.hosts.find(ctx, host, s.Countries)
+	if err != nil {
+		return nil, err
 	}
-	var row countryRow
-	err := s.db.WithContext(ctx).
-		Joins("JOIN country_hosts h ON h.country_id = countries.id").
-		Where("h.host = ?", host).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	if c == nil {
 		return nil, atsgate.Errorf(atsgate.EUNKNOWNHOST, "no country site is served on this host")
 	}
-	if err != nil {
-		return nil, translate(err, "country by host")
-	}
-	c := s.countryFromRow(&row, nil)
-	s.hosts.Store(host, hostEntry{country: *c, at: time.Now()})
 	return c, nil
 }
 
-// hostCacheTTL is how long CountryByHost remembers a host's country: every
-// API request resolves its host, and this saves a query on each. Only found
-// hosts are kept (the cache is as small as the host list, and a country
-// added on another instance is found at once), and countries are never
-// edited or removed, so today it cannot serve a stale answer; the TTL
-// bounds staleness should editing ever be added. API keys are never cached.
-const hostCacheTTL = 2 * time.Second
+// hostTableTTL bounds how stale the host table may be. Countries are never
+// edited or removed, so today staleness only delays a new country on other
+// instances; the TTL bounds it should editing ever be added.
+const hostTableTTL = 2 * time.Second
 
-type hostEntry struct {
-	country atsgate.Country
-	at      time.Time
+// hostTable is every host with its country, as last loaded.
+type hostTable struct {
+	mu         sync.Mutex
+	at         time.Time // when byHost was loaded; zero before the first load
+	byHost     map[string]atsgate.Country
+	refreshing bool // a background reload is running
+	loads      atomic.Int64
+}
+
+// hostReloadTimeout bounds a background reload of the table.
+const hostReloadTimeout = 5 * time.Second
+
+// find returns the country of host, or nil when no country serves it.
+// A host the table knows is answered at once, stale or not (countries are
+// never removed), and a stale table is then reloaded in the background. A
+// host it does not know, on a stale table, waits for a reload, one for all
+// the callers that ask meanwhile.
+func (t *hostTable) find(ctx context.Context, host string, load func(context.Context) ([]atsgate.Country, error)) (*atsgate.Country, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.byHost[host]
+	fresh := !t.at.IsZero() && time.Since(t.at) < hostTableTTL
+	switch {
+	case ok && !fresh:
+		t.refreshInBackground(load)
+		fallthrough
+	case ok:
+		return &c, nil // a copy: callers may not share it
+	case fresh:
+		return nil, nil
+	}
+	if err := t.reload(ctx, load); err != nil {
+		return nil, err
+	}
+	if c, ok = t.byHost[host]; !ok {
+		return nil, nil
+	}
+	return &c, nil
+}
+
+// reload replaces the table with what load returns; t.mu is held.
+func (t *hostTable) reload(ctx context.Context, load func(context.Context) ([]atsgate.Country, error)) error {
+	countries, err := load(ctx)
+	if err != nil {
+		return err
+	}
+	t.loads.Add(1)
+	byHost := make(map[string]atsgate.Country, 2*len(countries))
+	for _, k := range countries {
+		for _, h := range k.Hosts {
+			byHost[h] = k
+		}
+	}
+	t.byHost, t.at = byHost, time.Now()
+	return nil
+}
+
+// refreshInBackground reloads the table off the request path, once at a
+// time; a failure leaves the stale table to answer. t.mu is held.
+func (t *hostTable) refreshInBackground(load func(context.Context) ([]atsgate.Country, error)) {
+	if t.refreshing {
+		return
+	}
+	t.refreshing = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), hostReloadTimeout)
+		defer cancel()
+		countries, err := load(ctx)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.refreshing = false
+		if err == nil {
+			_ = t.reload(ctx, func(context.Context) ([]atsgate.Country, error) { return countries, nil })
+		}
+	}()
+}
+
+// invalidate makes the next find reload, as after adding a country here.
+func (t *hostTable) invalidate() {
+	t.mu.Lock()
+	t.at = time.Time{}
+	t.mu.Unlock()
 }

@@ -42,6 +42,8 @@ func employerFromRow(r *employerRow) *atsgate.Employer {
 // atsgate.EmployerInput.Validate refuses, ENOTFOUND for an unknown
 // country, ECONFLICT for a chosen code already taken.
 func (s *Store) CreateEmployer(ctx context.Context, in atsgate.EmployerInput) (*atsgate.Employer, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	e, err := in.Validate()
 	if err != nil {
 		return nil, err
@@ -104,8 +106,10 @@ func uniqueCode(base string, taken []string) string {
 
 // Employers lists employers, optionally of one country, by ID.
 func (s *Store) Employers(ctx context.Context, countryID int64) ([]atsgate.Employer, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []employerRow
-	q := s.db.WithContext(ctx).Order("id")
+	q := s.rdb.WithContext(ctx).Order("id")
 	if countryID != 0 {
 		q = q.Where("country_id = ?", countryID)
 	}
@@ -121,8 +125,10 @@ func (s *Store) Employers(ctx context.Context, countryID int64) ([]atsgate.Emplo
 
 // Employer returns one employer. ENOTFOUND.
 func (s *Store) Employer(ctx context.Context, id int64) (*atsgate.Employer, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row employerRow
-	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&row, id).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("employer %d", id))
 	}
 	return employerFromRow(&row), nil

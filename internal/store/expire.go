@@ -21,7 +21,9 @@ const expireBatch = 500
 // instances running it at once expire each job once and record one event.
 func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 	var countries []countryRow
-	if err := s.db.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error; err != nil {
+	if err := s.bounded(ctx, func(ctx context.Context) error {
+		return s.rdb.WithContext(ctx).Select("id", "time_zone").Order("id").Find(&countries).Error
+	}); err != nil {
 		return 0, translate(err, "countries")
 	}
 	now := s.now().UTC()
@@ -30,9 +32,11 @@ func (s *Store) ExpireJobs(ctx context.Context) (int, error) {
 		today := now.In(s.location(c.TimeZone)).Format(atsgate.DateLayout)
 		for {
 			var ids []int64
-			err := s.db.WithContext(ctx).Model(&jobRow{}).
-				Where("state = ? AND country_id = ? AND deadline <> '' AND deadline < ?", string(atsgate.StatePublished), c.ID, today).
-				Order("id").Limit(expireBatch).Pluck("id", &ids).Error
+			err := s.bounded(ctx, func(ctx context.Context) error {
+				return s.rdb.WithContext(ctx).Model(&jobRow{}).
+					Where("state = ? AND country_id = ? AND deadline <> '' AND deadline < ?", string(atsgate.StatePublished), c.ID, today).
+					Order("id").Limit(expireBatch).Pluck("id", &ids).Error
+			})
 			if err != nil {
 				return total, translate(err, "jobs past their deadline")
 			}
@@ -59,7 +63,7 @@ func (s *Store) expire(ctx context.Context, ids []int64, now time.Time) (int, er
 	var done []int64
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		done = nil
-		if err := tx.Raw(`UPDATE jobs SET state = ?, closed_at = ?, updated_at = ?
+		if err := tx.Raw(`UPDATE jobs SET state = ?, closed_at = ?, updated_at = ?, pending_edit = FALSE
 WHERE id IN ? AND state = ? RETURNING id`,
 			string(atsgate.StateExpired), now, now, ids, string(atsgate.StatePublished)).Scan(&done).Error; err != nil {
 			return err
@@ -67,10 +71,22 @@ WHERE id IN ? AND state = ? RETURNING id`,
 		if len(done) == 0 {
 			return nil
 		}
-		events := make([]eventRow, len(done))
-		for i, id := range done {
-			events[i] = eventRow{JobID: id, FromState: string(atsgate.StatePublished), ToState: string(atsgate.StateExpired),
-				Actor: "system", Reason: "deadline passed", CreatedAt: now}
+		// An expired job's content is final, like a closed one's: its
+		// pending edit is discarded, before the transition in its history.
+		var discarded []editRow
+		if err := tx.Raw(`UPDATE job_edits SET status = ?, decided_by = 'system', decided_at = ?, reason = 'the job expired'
+WHERE job_id IN ? AND status = ? RETURNING job_id, fields`,
+			string(atsgate.EditDiscarded), now, done, string(atsgate.EditPending)).Scan(&discarded).Error; err != nil {
+			return err
+		}
+		events := make([]eventRow, 0, len(done)+len(discarded))
+		for _, e := range discarded {
+			events = append(events, eventRow{JobID: e.JobID, FromState: string(atsgate.StatePublished), ToState: string(atsgate.StatePublished),
+				Actor: "system", Reason: "the job expired", Edit: atsgate.EventEditDiscarded, Fields: e.Fields, CreatedAt: now})
+		}
+		for _, id := range done {
+			events = append(events, eventRow{JobID: id, FromState: string(atsgate.StatePublished), ToState: string(atsgate.StateExpired),
+				Actor: "system", Reason: "deadline passed", CreatedAt: now})
 		}
 		return tx.Create(&events).Error
 	})

@@ -70,7 +70,8 @@ func (r *logRow) values() []any {
 // one COPY, the cheapest bulk load for the server, so the log costs the
 // API's own transactions little; on SQLite it is one multi-row INSERT per
 // 500 entries. Entries without a time get the store's clock. The entries'
-// IDs are not filled in.
+// IDs are not filled in. The store's timeout does not apply: a batch is
+// far more work than a request's, and the writer bounds each batch itself.
 func (s *Store) AppendLogs(ctx context.Context, entries []atsgate.LogEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -132,7 +133,9 @@ func (s *Store) copyLogs(ctx context.Context, rows []logRow) error {
 // (by id, which follows insertion order). f.Limit defaults to 50 and is
 // capped at 1000; f.BeforeID pages on from the last entry of a page.
 func (s *Store) Logs(ctx context.Context, f atsgate.LogFilter) ([]atsgate.LogEntry, error) {
-	q := s.db.WithContext(ctx).Model(&logRow{})
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	q := s.rdb.WithContext(ctx).Model(&logRow{})
 	if f.EmployerID != 0 {
 		q = q.Where("employer_id = ?", f.EmployerID)
 	}
@@ -171,18 +174,24 @@ func (s *Store) Logs(ctx context.Context, f atsgate.LogFilter) ([]atsgate.LogEnt
 }
 
 // PurgeLogs implements atsgate.IntegrationLog. It deletes in chunks so a
-// backlog of millions of rows never becomes one long transaction.
+// backlog of millions of rows never becomes one long transaction; each
+// chunk is bounded by the store's timeout, the whole purge is not.
 func (s *Store) PurgeLogs(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
-		res := s.db.WithContext(ctx).Exec(
-			`DELETE FROM integration_logs WHERE id IN (SELECT id FROM integration_logs WHERE created_at < ? ORDER BY id LIMIT ?)`,
-			before.UTC(), purgeChunk)
-		if res.Error != nil {
-			return total, translate(res.Error, "purge integration log")
+		var n int64
+		err := s.bounded(ctx, func(ctx context.Context) error {
+			res := s.db.WithContext(ctx).Exec(
+				`DELETE FROM integration_logs WHERE id IN (SELECT id FROM integration_logs WHERE created_at < ? ORDER BY id LIMIT ?)`,
+				before.UTC(), purgeChunk)
+			n = res.RowsAffected
+			return res.Error
+		})
+		if err != nil {
+			return total, translate(err, "purge integration log")
 		}
-		total += res.RowsAffected
-		if res.RowsAffected < purgeChunk {
+		total += n
+		if n < purgeChunk {
 			return total, nil
 		}
 	}

@@ -18,7 +18,7 @@ import (
 func openLogStore(t *testing.T, d string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbtest.URL(t, d))
+	st, err := store.Open(ctx, dbtest.URL(t, d), store.WithTimeout(testTimeout))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

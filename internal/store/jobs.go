@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type jobRow struct {
 	ClosedAt           *time.Time
 	DisapprovedAt      *time.Time
 	DisapprovalReason  string
+	PendingEdit        bool
 }
 
 func (jobRow) TableName() string { return "jobs" }
@@ -55,6 +57,8 @@ type eventRow struct {
 	Actor     string
 	Reason    string
 	CreatedAt time.Time
+	Edit      string
+	Fields    string
 }
 
 func (eventRow) TableName() string { return "job_events" }
@@ -69,6 +73,7 @@ func jobFromRow(r *jobRow, publicURL string) *atsgate.Job {
 		AmountCharged: fromMinor(r.AmountChargedMinor), ReceivedAt: r.ReceivedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		PublishedAt: timeOrZero(r.PublishedAt), ClosedAt: timeOrZero(r.ClosedAt),
 		DisapprovedAt: timeOrZero(r.DisapprovedAt), DisapprovalReason: r.DisapprovalReason,
+		PendingEdit: r.PendingEdit,
 	}
 	// Most jobs leave these empty, and lists do not read them (""): a list
 	// of 200 jobs need not decode 600 empty JSON values.
@@ -87,50 +92,53 @@ func jobFromRow(r *jobRow, publicURL string) *atsgate.Job {
 	return j
 }
 
-// apply copies the fields present in in onto the row.
+// content is the row's visible content.
+func (r *jobRow) content() atsgate.Content {
+	j := jobFromRow(r, "")
+	return j.Content()
+}
+
+// setContent writes c into the row's columns.
+func (r *jobRow) setContent(c atsgate.Content) {
+	r.Title, r.Description, r.Deadline, r.ApplyURL, r.ApplyEmail = c.Title, c.Description, c.Deadline, c.ApplyURL, c.ApplyEmail
+	r.MinExperience, r.MaxExperience, r.Salary, r.Specialization = c.MinExperience, c.MaxExperience, c.Salary, c.Specialization
+	r.ShowCompanyName = c.ShowCompanyName
+	r.States, r.Qualifications, r.Extras = idsJSON(c.States), idsJSON(c.Qualifications), "{}"
+	if len(c.Extras) > 0 {
+		r.Extras = mustJSON(c.Extras)
+	}
+}
+
+// idsJSON keeps "[]" for no IDs, never "null": the column's default, and
+// what jobFromRow skips decoding.
+func idsJSON(ids []int64) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	return mustJSON(ids)
+}
+
+// apply copies the fields present in in onto the row, by the domain's
+// update rule.
 func (r *jobRow) apply(in *atsgate.JobInput) {
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
+	r.setContent(r.content().Apply(in))
+}
+
+// contentColumns are the columns of a job's visible content, what an
+// update or an approved edit writes.
+var contentColumns = []string{"title", "description", "deadline", "apply_url", "apply_email",
+	"min_experience", "max_experience", "salary", "specialization", "show_company_name",
+	"states", "qualifications", "extras"}
+
+// saveContent writes the row's content, updated_at, pending_edit and
+// public_path. The public path follows the live title of a published
+// job, so the public site can redirect a stale slug to the current one.
+func saveContent(tx *gorm.DB, row *jobRow) error {
+	if row.State == string(atsgate.StatePublished) {
+		row.PublicPath = atsgate.PublicPath(row.ID, row.Title)
 	}
-	set(&r.Title, in.Title)
-	set(&r.Description, in.Description)
-	set(&r.Deadline, in.Deadline)
-	set(&r.ApplyURL, in.ApplyURL)
-	set(&r.ApplyEmail, in.ApplyEmail)
-	setInt := func(dst *int64, v *int64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setInt(&r.MinExperience, in.MinExperience)
-	setInt(&r.MaxExperience, in.MaxExperience)
-	setInt(&r.Salary, in.Salary)
-	if in.Specialization != nil {
-		r.Specialization = max(*in.Specialization, 0)
-	}
-	if in.ShowCompanyName != nil {
-		r.ShowCompanyName = *in.ShowCompanyName
-	}
-	if in.States != nil {
-		r.States = mustJSON(*in.States)
-	}
-	if in.Qualifications != nil {
-		r.Qualifications = mustJSON(*in.Qualifications)
-	}
-	if len(in.Extras) > 0 {
-		extras := map[string]string{}
-		_ = json.Unmarshal([]byte(r.Extras), &extras)
-		for k, v := range in.Extras {
-			if v == "" {
-				delete(extras, k)
-			} else {
-				extras[k] = v
-			}
-		}
-		r.Extras = mustJSON(extras)
-	}
+	cols := append(slices.Clone(contentColumns), "updated_at", "pending_edit", "public_path")
+	return tx.Model(row).Select(cols).Updates(row).Error
 }
 
 func mustJSON(v any) string {
@@ -275,7 +283,9 @@ WHERE employer_id = ? AND balance_minor + ? BETWEEN ? AND ? RETURNING balance_mi
 	return 0, now, atsgate.Invalid(map[string]string{"amount": "would take the balance beyond the largest a wallet holds (10^15)"})
 }
 
-// UpdateJob implements atsgate.Jobs.
+// UpdateJob implements atsgate.Jobs. The job row is locked first, so
+// updates, approvals and closings of one job run one after another and
+// each decides (atsgate.PlanUpdate) on what the previous one committed.
 func (s *Store) UpdateJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput) (*atsgate.Job, error) {
 	now := s.now().UTC()
 	var row jobRow
@@ -287,11 +297,7 @@ func (s *Store) UpdateJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		if err := atsgate.JobState(row.State).CheckUpdate(); err != nil {
 			return err
 		}
-		row.apply(&in)
-		row.UpdatedAt = now
-		return tx.Select("*").Omit("id", "employer_id", "country_id", "external_id", "dialect", "state",
-			"amount_charged_minor", "received_at", "published_at", "closed_at", "disapproved_at",
-			"disapproval_reason", "public_path").Updates(&row).Error
+		return s.update(tx, &row, p.Employer.AutoPublish, &in, p.Actor(), now)
 	})
 	if err != nil {
 		return nil, translate(err, "job "+in.ExternalID)
@@ -299,7 +305,67 @@ func (s *Store) UpdateJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 	return jobFromRow(&row, p.Country.PublicURL), nil
 }
 
-// CloseJob implements atsgate.Jobs.
+// update carries out the plan for an update of the locked, open job row.
+func (s *Store) update(tx *gorm.DB, row *jobRow, autoPublish bool, in *atsgate.JobInput, actor string, now time.Time) error {
+	var pending *atsgate.Content
+	if row.PendingEdit {
+		e, err := pendingEditRow(tx, row.ID)
+		if err != nil {
+			return err
+		}
+		c := e.edit().Content
+		pending = &c
+	}
+	plan := atsgate.PlanUpdate(atsgate.JobState(row.State), autoPublish, row.content(), pending, in)
+	row.UpdatedAt = now
+	switch plan.Kind {
+	case atsgate.UpdateKeep:
+		return tx.Model(row).Update("updated_at", now).Error
+	case atsgate.UpdateWithdraw:
+		if err := closeEdit(tx, row.ID, atsgate.EditDiscarded, actor, "the update took the job back to its live content", now); err != nil {
+			return err
+		}
+		row.PendingEdit = false
+		if err := tx.Model(row).Updates(map[string]any{"updated_at": now, "pending_edit": false}).Error; err != nil {
+			return err
+		}
+		return editEvent(tx, row, atsgate.EventEditDiscarded, actor, "withdrawn by the employer", plan.Changed, now)
+	case atsgate.UpdateHold:
+		if plan.Discard {
+			if err := closeEdit(tx, row.ID, atsgate.EditReplaced, actor, "", now); err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&editRow{JobID: row.ID, Status: string(atsgate.EditPending), Content: mustJSON(plan.Content),
+			Fields: mustJSON(plan.Changed), Actor: actor, CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		row.PendingEdit = true
+		if err := tx.Model(row).Updates(map[string]any{"updated_at": now, "pending_edit": true}).Error; err != nil {
+			return err
+		}
+		return editEvent(tx, row, atsgate.EventEditHeld, actor, "", plan.Changed, now)
+	}
+	if plan.Discard {
+		// An auto-publish employer's update over an edit held before: the
+		// update was planned over that edit, so it goes live with it.
+		if err := closeEdit(tx, row.ID, atsgate.EditReplaced, actor, "", now); err != nil {
+			return err
+		}
+	}
+	row.setContent(plan.Content)
+	row.PendingEdit = false
+	if err := saveContent(tx, row); err != nil {
+		return err
+	}
+	if row.State == string(atsgate.StatePublished) && len(plan.Changed) > 0 {
+		return editEvent(tx, row, atsgate.EventEditLive, actor, "", plan.Changed, now)
+	}
+	return nil
+}
+
+// CloseJob implements atsgate.Jobs. A pending edit is discarded with the
+// job: a closed job's content is final.
 func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID string) (*atsgate.Job, error) {
 	now := s.now().UTC()
 	var row jobRow
@@ -311,7 +377,12 @@ func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID s
 		if !atsgate.JobState(row.State).CanTransition(atsgate.StateClosed) {
 			return nil // already ended: closing again changes nothing
 		}
-		return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now})
+		if row.PendingEdit {
+			if err := s.discardEdit(tx, &row, p.Actor(), "the job was closed", now); err != nil {
+				return err
+			}
+		}
+		return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now, "pending_edit": false})
 	})
 	if err != nil {
 		return nil, translate(err, "job "+externalID)
@@ -346,8 +417,10 @@ func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor,
 
 // Job implements atsgate.Jobs.
 func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row jobRow
-	if err := s.db.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
 		return nil, translate(err, "job "+externalID)
 	}
 	return s.withLink(ctx, &row)
@@ -355,8 +428,10 @@ func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*
 
 // JobByID returns any job by its internal ID, for the back office. ENOTFOUND.
 func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var row jobRow
-	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&row, id).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", id))
 	}
 	return s.withLink(ctx, &row)
@@ -365,7 +440,7 @@ func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
 func (s *Store) withLink(ctx context.Context, row *jobRow) (*atsgate.Job, error) {
 	var publicURL string
 	if row.PublicPath != "" {
-		if err := s.db.WithContext(ctx).Model(&countryRow{}).Where("id = ?", row.CountryID).Pluck("public_url", &publicURL).Error; err != nil {
+		if err := s.rdb.WithContext(ctx).Model(&countryRow{}).Where("id = ?", row.CountryID).Pluck("public_url", &publicURL).Error; err != nil {
 			return nil, translate(err, "country")
 		}
 	}
@@ -382,12 +457,14 @@ const (
 // taxonomy, which it does not show.
 var recordColumns = []string{"id", "employer_id", "country_id", "external_id", "dialect", "state", "title",
 	"deadline", "amount_charged_minor", "public_path", "received_at", "updated_at", "published_at",
-	"closed_at", "disapproved_at", "disapproval_reason"}
+	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit"}
 
 // ListJobs implements atsgate.Jobs with keyset pagination on the job ID:
 // new jobs get larger IDs, so they never shift the pages a client is
 // walking, and each page is one index range scan however deep it is.
 func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFilter) (*atsgate.JobPage, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := f.Limit
 	if limit == 0 {
 		limit = defaultPageSize
@@ -395,7 +472,7 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 	if limit < 1 || limit > maxPageSize {
 		return nil, atsgate.Invalid(map[string]string{"limit": "must be between 1 and 200"})
 	}
-	q := s.db.WithContext(ctx).Where("employer_id = ?", employerID)
+	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
 	if f.State != "" {
 		if !f.State.Valid() {
 			return nil, atsgate.Invalid(map[string]string{"state": "is not a job state"})
@@ -420,7 +497,7 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 	}
 	var publicURL string
 	if len(rows) > 0 {
-		if err := s.db.WithContext(ctx).Model(&countryRow{}).Where("id = ?", rows[0].CountryID).Pluck("public_url", &publicURL).Error; err != nil {
+		if err := s.rdb.WithContext(ctx).Model(&countryRow{}).Where("id = ?", rows[0].CountryID).Pluck("public_url", &publicURL).Error; err != nil {
 			return nil, translate(err, "country")
 		}
 	}

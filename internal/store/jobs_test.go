@@ -234,7 +234,7 @@ func TestUpdateJob(t *testing.T) {
 			}
 		})
 
-		t.Run("published keeps its link", func(t *testing.T) {
+		t.Run("published keeps its link and its approved content", func(t *testing.T) {
 			j := f.create(t, "UPD-PUB")
 			pub, err := f.st.Approve(ctx, j.ID, "admin:alice")
 			if err != nil {
@@ -244,9 +244,10 @@ func TestUpdateJob(t *testing.T) {
 			if err != nil {
 				t.Fatalf("UpdateJob: %v", err)
 			}
-			if got.State != atsgate.StatePublished || got.PublicLink != pub.PublicLink || got.Description != "changed" ||
-				!got.PublishedAt.Equal(pub.PublishedAt) {
-				t.Errorf("UpdateJob = %+v, want published with link %q", got, pub.PublicLink)
+			// The edit is held for review (edits_test.go has the rest).
+			if got.State != atsgate.StatePublished || got.PublicLink != pub.PublicLink || got.Description != pub.Description ||
+				!got.PendingEdit || !got.PublishedAt.Equal(pub.PublishedAt) {
+				t.Errorf("UpdateJob = %+v, want published with link %q, the approved description and a pending edit", got, pub.PublicLink)
 			}
 		})
 

@@ -27,12 +27,14 @@ func (keyRow) TableName() string { return "api_keys" }
 // exists outside the caller's hands. With mustHaveActive (rotate) it is
 // ENOTFOUND when the employer has no active key.
 func (s *Store) IssueKey(ctx context.Context, employerID int64, mustHaveActive bool) (plain string, key *atsgate.APIKey, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var emp employerRow
-	if err := s.db.WithContext(ctx).Take(&emp, employerID).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&emp, employerID).Error; err != nil {
 		return "", nil, translate(err, fmt.Sprintf("employer %d", employerID))
 	}
 	var country countryRow
-	if err := s.db.WithContext(ctx).Take(&country, emp.CountryID).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&country, emp.CountryID).Error; err != nil {
 		return "", nil, translate(err, "country")
 	}
 	plain, hash, prefix, err := atsgate.NewAPIKey(country.Code)
@@ -68,6 +70,8 @@ func (s *Store) IssueKey(ctx context.Context, employerID int64, mustHaveActive b
 
 // DisableKey revokes the employer's active key. ENOTFOUND when none is.
 func (s *Store) DisableKey(ctx context.Context, employerID int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res := s.db.WithContext(ctx).Model(&keyRow{}).
 		Where("employer_id = ? AND revoked_at IS NULL", employerID).Update("revoked_at", s.now().UTC())
 	if res.Error != nil {
@@ -81,8 +85,10 @@ func (s *Store) DisableKey(ctx context.Context, employerID int64) error {
 
 // Keys lists an employer's keys, newest first.
 func (s *Store) Keys(ctx context.Context, employerID int64) ([]atsgate.APIKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []keyRow
-	if err := s.db.WithContext(ctx).Where("employer_id = ?", employerID).Order("id DESC").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, translate(err, "api keys")
 	}
 	out := make([]atsgate.APIKey, len(rows))
@@ -110,8 +116,10 @@ type authRow struct {
 // call, never cached, so a rotation or disable takes effect on the very next
 // request on every instance.
 func (s *Store) Authenticate(ctx context.Context, keyHash string) (*atsgate.Principal, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r authRow
-	err := s.db.WithContext(ctx).Raw(`
+	err := s.rdb.WithContext(ctx).Raw(`
 SELECT k.id AS key_id, k.prefix AS key_prefix,
        e.id, e.country_id, e.name, e.code, e.price_minor, e.auto_publish,
        e.min_monthly_spend_minor, e.commitment_start, e.active, e.created_at,

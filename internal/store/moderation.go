@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,11 +14,13 @@ import (
 
 // ReviewQueue implements atsgate.Moderation.
 func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	limit := f.Limit
 	if limit <= 0 || limit > maxPageSize {
 		limit = defaultPageSize
 	}
-	q := s.db.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
+	q := s.rdb.WithContext(ctx).Where("state = ?", string(atsgate.StatePending))
 	if f.CountryID != 0 {
 		q = q.Where("country_id = ?", f.CountryID)
 	}
@@ -43,12 +46,17 @@ func (s *Store) ReviewQueue(ctx context.Context, f atsgate.ReviewFilter) ([]atsg
 
 // Approve implements atsgate.Moderation.
 func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgate.Job, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	now := s.now().UTC()
 	var row jobRow
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		row = jobRow{}
 		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
 			return err
+		}
+		if atsgate.JobState(row.State).ReviewsEdit(row.PendingEdit) {
+			return s.approveEdit(tx, &row, actor, now)
 		}
 		if move, err := atsgate.JobState(row.State).Approve(jobID); !move {
 			return err
@@ -78,6 +86,9 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 		if err := s.forUpdate(tx).Take(&row, jobID).Error; err != nil {
 			return err
 		}
+		if atsgate.JobState(row.State).ReviewsEdit(row.PendingEdit) {
+			return s.disapproveEdit(tx, &row, actor, reason, now)
+		}
 		if move, err := atsgate.JobState(row.State).Disapprove(jobID); !move {
 			return err
 		}
@@ -104,14 +115,19 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 
 // JobEvents implements atsgate.Moderation.
 func (s *Store) JobEvents(ctx context.Context, jobID int64) ([]atsgate.JobEvent, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []eventRow
-	if err := s.db.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("job_id = ?", jobID).Order("id").Find(&rows).Error; err != nil {
 		return nil, translate(err, "job events")
 	}
 	out := make([]atsgate.JobEvent, len(rows))
 	for i, r := range rows {
 		out[i] = atsgate.JobEvent{ID: r.ID, JobID: r.JobID, From: atsgate.JobState(r.FromState),
-			To: atsgate.JobState(r.ToState), Actor: r.Actor, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC()}
+			To: atsgate.JobState(r.ToState), Actor: r.Actor, Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), Edit: r.Edit}
+		if r.Fields != "" && r.Fields != "[]" {
+			_ = json.Unmarshal([]byte(r.Fields), &out[i].Fields)
+		}
 	}
 	return out, nil
 }

@@ -34,6 +34,8 @@ type commitmentRow struct {
 // commitments lists the employers with a commitment, all of them or one
 // (employerID) or those of one country (countryID), by ID.
 func (s *Store) commitments(ctx context.Context, employerID, countryID int64) ([]commitmentRow, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q := `SELECT e.id, e.name, e.code, e.country_id, e.min_monthly_spend_minor,
        COALESCE(e.commitment_start, '') AS commitment_start, e.active, e.created_at,
        c.code AS country_code, c.time_zone, w.currency
@@ -51,7 +53,7 @@ WHERE e.min_monthly_spend_minor IS NOT NULL`
 		args = append(args, countryID)
 	}
 	var rows []commitmentRow
-	if err := s.db.WithContext(ctx).Raw(q+` ORDER BY e.id`, args...).Scan(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Raw(q+` ORDER BY e.id`, args...).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "commitments")
 	}
 	return rows, nil
@@ -101,8 +103,11 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 			lines = append(lines, l)
 			continue
 		}
-		spend, err := monthSpend(s.db.WithContext(ctx), r.ID, from, to)
-		if err != nil {
+		var spend int64
+		if err := s.bounded(ctx, func(ctx context.Context) (err error) {
+			spend, err = monthSpend(s.rdb.WithContext(ctx), r.ID, from, to)
+			return err
+		}); err != nil {
 			if ctx.Err() != nil {
 				return nil, err
 			}
@@ -133,12 +138,14 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 
 // minimumEntries returns the month's minimum_spend entries by employer.
 func (s *Store) minimumEntries(ctx context.Context, month string, employerID, countryID int64) (map[int64]ledgerRow, error) {
-	q := s.db.WithContext(ctx).Where("kind = ? AND period = ?", string(atsgate.EntryMinimumSpend), month)
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	q := s.rdb.WithContext(ctx).Where("kind = ? AND period = ?", string(atsgate.EntryMinimumSpend), month)
 	if employerID != 0 {
 		q = q.Where("employer_id = ?", employerID)
 	}
 	if countryID != 0 {
-		q = q.Where("employer_id IN (?)", s.db.WithContext(ctx).Model(&employerRow{}).Select("id").Where("country_id = ?", countryID))
+		q = q.Where("employer_id IN (?)", s.rdb.WithContext(ctx).Model(&employerRow{}).Select("id").Where("country_id = ?", countryID))
 	}
 	var rows []ledgerRow
 	if err := q.Find(&rows).Error; err != nil {

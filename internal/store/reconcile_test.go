@@ -45,7 +45,7 @@ func committedEmployer(t *testing.T, st *store.Store, c *atsgate.Country, minimu
 		t.Fatalf("Authenticate: %v", err)
 	}
 	if balance != "" {
-		if _, err := st.TopUp(ctx, e.ID, dec(balance), "test", "initial"); err != nil {
+		if _, _, err := st.TopUp(ctx, e.ID, dec(balance), "test", "initial", ""); err != nil {
 			t.Fatalf("TopUp: %v", err)
 		}
 	}
@@ -299,12 +299,12 @@ func TestMinimumSpendBlocksCreates(t *testing.T) {
 		}
 		_, _, err = st.CreateJob(ctx, f.p, jobInput("REFUSED-1"))
 		wantCode(t, err, atsgate.EFUNDS)
-		if _, err := st.TopUp(ctx, f.employer.ID, dec("400"), "test", "settles the debt"); err != nil {
+		if _, _, err := st.TopUp(ctx, f.employer.ID, dec("400"), "test", "settles the debt", ""); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err = st.CreateJob(ctx, f.p, jobInput("REFUSED-2")) // balance 0 < price 50
 		wantCode(t, err, atsgate.EFUNDS)
-		if _, err := st.TopUp(ctx, f.employer.ID, dec("50"), "test", "one job"); err != nil {
+		if _, _, err := st.TopUp(ctx, f.employer.ID, dec("50"), "test", "one job", ""); err != nil {
 			t.Fatal(err)
 		}
 		f.create(t, "ACCEPTED")
@@ -326,7 +326,7 @@ func TestReconcileConcurrent(t *testing.T) {
 		ctx := context.Background()
 		clk := newTestClock(time.Date(2026, 10, 3, 9, 0, 0, 0, time.UTC))
 		url := dbtest.URL(t, d)
-		st, err := store.Open(ctx, url, store.WithClock(clk.Now))
+		st, err := store.Open(ctx, url, store.WithClock(clk.Now), store.WithTimeout(testTimeout))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +346,7 @@ func TestReconcileConcurrent(t *testing.T) {
 		const instances = 10
 		stores := make([]*store.Store, instances)
 		for i := range stores {
-			s, err := store.Open(ctx, url, store.WithClock(clk.Now))
+			s, err := store.Open(ctx, url, store.WithClock(clk.Now), store.WithTimeout(testTimeout))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
 )
@@ -50,5 +51,44 @@ VALUES ('zz', 'Z', 'ZZZ', 'UTC', 1, 'http://z.test', '2026-01-01 00:00:00+00:00'
 	}
 	if err := <-wrote; err != nil {
 		t.Fatalf("the waiting writer failed after the lock was released: %v", err)
+	}
+}
+
+// TestSQLiteReadsBesideTheWriter: on the embedded database reads have
+// connections of their own, so a write transaction in progress (here
+// held open on the store's one writer connection) does not hold them up.
+// They used to share that one connection, and waited for it.
+func TestSQLiteReadsBesideTheWriter(t *testing.T) {
+	t.Parallel()
+	f := setup(t, "sqlite", fixtureOpts{balance: "1000"})
+	f.create(t, "R-1")
+	ctx := context.Background()
+	tx, err := f.st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	// The writer's transaction has written, uncommitted: readers must
+	// see the last committed state, without waiting.
+	if _, err := tx.ExecContext(ctx, `UPDATE wallets SET balance_minor = 0 WHERE employer_id = ?`, f.employer.ID); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := f.st.Authenticate(rctx, atsgate.HashAPIKey(f.key)); err != nil {
+		t.Errorf("Authenticate beside a write transaction: %v", err)
+	}
+	if _, err := f.st.Job(rctx, f.employer.ID, "R-1"); err != nil {
+		t.Errorf("Job beside a write transaction: %v", err)
+	}
+	if page, err := f.st.ListJobs(rctx, f.employer.ID, atsgate.JobFilter{}); err != nil || len(page.Jobs) != 1 {
+		t.Errorf("ListJobs beside a write transaction: %v, %v", page, err)
+	}
+	if b, err := f.st.Balances(rctx, []int64{f.employer.ID}); err != nil || !b[f.employer.ID].Amount.Equal(dec("950")) {
+		t.Errorf("Balances beside a write transaction: %v, %v; want the committed 950", b, err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("four reads beside a write transaction took %v", took)
 	}
 }

@@ -27,7 +27,7 @@ func TestStatementPages(t *testing.T) {
 		topUp := func(n int) {
 			t.Helper()
 			for i := 0; i < n; i++ {
-				if _, err := f.st.TopUp(ctx, id, dec("1.25"), "test", "page"); err != nil {
+				if _, _, err := f.st.TopUp(ctx, id, dec("1.25"), "test", "page", ""); err != nil {
 					t.Fatal(err)
 				}
 				clk.Add(time.Second)

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -38,12 +40,20 @@ const (
 
 // Store is the GORM-backed implementation of the domain interfaces.
 type Store struct {
-	db      *gorm.DB
+	// db takes writes and transactions. rdb takes plain reads: on
+	// PostgreSQL it is the same pool; on SQLite it is a pool of its own,
+	// so reads never queue behind the one writer connection.
+	db, rdb *gorm.DB
 	dialect string
 	now     atsgate.Clock
+	timeout time.Duration         // see bound
+	pg      *pgx.ConnConfig       // PostgreSQL's connection settings, for Migrate
+	onWalk  func(context.Context) // test hook: VerifyLedger calls it mid-walk
 
-	locations sync.Map // time zone name → *time.Location
-	hosts     sync.Map // host → hostEntry; see CountryByHost
+	locations sync.Map  // time zone name → *time.Location
+	hosts     hostTable // every host's country; see CountryByHost
+
+	rareMatches int // see WithRareMatches
 }
 
 // Option configures a Store.
@@ -52,10 +62,15 @@ type Option func(*Store)
 // WithClock makes the store read time from now instead of time.Now.
 func WithClock(now atsgate.Clock) Option { return func(s *Store) { s.now = now } }
 
+// readers is the size of SQLite's read pool: WAL lets any number of
+// readers run beside the writer, each on its own connection; a few are
+// plenty for a machine's cores.
+const readers = 4
+
 // Open connects to databaseURL: "postgres://…" (or "postgresql://…") or
 // "sqlite://PATH". It does not migrate.
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now}
+	s := &Store{now: time.Now, timeout: DefaultTimeout}
 	for _, o := range opts {
 		o(s)
 	}
@@ -65,11 +80,16 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		SkipDefaultTransaction: true, // transactions are explicit
 		NowFunc:                func() time.Time { return s.now().UTC() },
 	}
-	var dialector gorm.Dialector
+	var dialector, reader gorm.Dialector
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		s.dialect = Postgres
-		dialector = postgres.Open(databaseURL)
+		pg, err := postgresConfig(databaseURL, s.timeout)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		s.pg = pg
+		dialector = postgres.New(postgres.Config{Conn: stdlib.OpenDB(*pg.Copy())})
 	case strings.HasPrefix(databaseURL, "sqlite://"):
 		s.dialect = SQLite
 		path := strings.TrimPrefix(databaseURL, "sqlite://")
@@ -83,14 +103,20 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		}
 		// WAL lets readers run beside the writer; immediate transactions take
 		// the write lock up front so concurrent writers queue instead of
-		// failing to upgrade a read lock.
+		// failing to upgrade a read lock. The busy timeout is the store's
+		// timeout: a write that waits longer for another process's lock
+		// fails as unavailable (503), as the request's deadline would.
 		//
 		// No _time_format here: the driver stops reading options after it
 		// (go-sqlite 1.21), which silently dropped _txlock; its default
 		// format is the same "2006-01-02 15:04:05.999999999-07:00".
-		dialector = sqlite.Open("file:" + path +
-			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-			"&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		busy := fmt.Sprintf("_pragma=busy_timeout(%d)", s.timeout.Milliseconds())
+		dialector = sqlite.Open("file:" + path + "?" + busy +
+			"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		// The readers cannot write (query_only), and their transactions
+		// are deferred: a read transaction takes no lock, and sees one
+		// snapshot from its first read to its end.
+		reader = sqlite.Open("file:" + path + "?" + busy + "&_pragma=foreign_keys(1)&_pragma=query_only(1)")
 	default:
 		return nil, fmt.Errorf("open database: DATABASE_URL must start with postgres:// or sqlite://")
 	}
@@ -103,54 +129,102 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	if s.dialect == SQLite {
-		// One connection: SQLite has one writer anyway, and this makes every
-		// transaction, read or write, run in turn without SQLITE_BUSY.
+		// One writer connection: SQLite has one writer anyway, and this
+		// makes write transactions queue here, in turn and within their
+		// deadline, rather than poll the file lock.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
 		sqlDB.SetMaxOpenConns(25)
 		sqlDB.SetMaxIdleConns(25)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	if err := sqlDB.PingContext(ctx); err != nil {
+	pctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s.db = db
+	s.db, s.rdb = db, db
+	if reader != nil {
+		// Opened after the writer's first connection, which has put the
+		// file in WAL mode.
+		rdb, err := gorm.Open(reader, cfg)
+		if err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		rsql, err := rdb.DB()
+		if err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		rsql.SetMaxOpenConns(readers)
+		rsql.SetMaxIdleConns(readers)
+		s.rdb = rdb
+	}
 	return s, nil
 }
 
 // Dialect is Postgres or SQLite.
 func (s *Store) Dialect() string { return s.dialect }
 
-// DB is the underlying connection pool, for health checks and pool metrics.
+// DB is the underlying connection pool (on SQLite, the writer's), for
+// health checks and pool metrics.
 func (s *Store) DB() *sql.DB {
 	db, _ := s.db.DB()
 	return db
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.DB().PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.DB().PingContext(ctx)
+}
 
 // Close releases the connections.
-func (s *Store) Close() error { return s.DB().Close() }
+func (s *Store) Close() error {
+	if s.rdb != s.db {
+		if r, err := s.rdb.DB(); err == nil {
+			r.Close()
+		}
+	}
+	return s.DB().Close()
+}
 
-// Migrate applies every pending migration of the store's dialect.
+// Migrate applies every pending migration of the store's dialect. It is
+// not bounded by the store's timeout: a migration takes what it takes.
+// On PostgreSQL it runs on a connection of its own without the statement
+// timeout, which would cut a long index build short.
 func (s *Store) Migrate(ctx context.Context) error {
-	return migrations.Up(ctx, s.DB(), s.dialect)
+	if s.dialect != Postgres {
+		return migrations.Up(ctx, s.DB(), s.dialect)
+	}
+	cfg := s.pg.Copy()
+	cfg.RuntimeParams["statement_timeout"] = "0"
+	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "0"
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	return migrations.Up(ctx, db, s.dialect)
 }
 
 // Empty reports whether the database has no country yet (a fresh install).
 func (s *Store) Empty(ctx context.Context) (bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
-	if err := s.db.WithContext(ctx).Table("countries").Count(&n).Error; err != nil {
-		return false, fmt.Errorf("count countries: %w", err)
+	if err := s.rdb.WithContext(ctx).Table("countries").Count(&n).Error; err != nil {
+		return false, translate(err, "count countries")
 	}
 	return n == 0, nil
 }
 
 // transact runs fn in a transaction, retrying a few times when PostgreSQL
-// reports a serialization failure or deadlock.
+// reports a serialization failure or deadlock. The attempts together are
+// bounded by the store's timeout (bound).
 func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(fn)
@@ -199,8 +273,11 @@ func translate(err error, what string) error {
 		// A safety net: validation should have refused such text already.
 		return &atsgate.Error{Code: atsgate.EINVALID, Message: "a text field holds characters that cannot be stored",
 			Fields: map[string]string{"body": "contains NUL or invalid UTF-8 characters"}, Err: err}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return &atsgate.Error{Code: atsgate.EUNAVAILABLE, Message: "the request was cancelled", Err: err}
+	case unavailable(err):
+		return &atsgate.Error{Code: atsgate.EUNAVAILABLE, Message: "the database is unavailable; retry shortly",
+			Err: fmt.Errorf("%s: %w", what, err)}
 	default:
 		return atsgate.Internal(fmt.Errorf("%s: %w", what, err))
 	}

@@ -32,11 +32,18 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, d string)) {
 	}
 }
 
+// testTimeout is the store timeout of the contract tests. They check what
+// is stored under concurrency, not how fast: a hundred creates queued on
+// one wallet, on a loaded test machine under the race detector, can take
+// longer than the production default, and would then fail as unavailable.
+// The fault tests set short timeouts of their own.
+const testTimeout = time.Minute
+
 // openStore opens and migrates a fresh database of dialect d.
 func openStore(t *testing.T, d string, opts ...store.Option) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbtest.URL(t, d), opts...)
+	st, err := store.Open(ctx, dbtest.URL(t, d), append([]store.Option{store.WithTimeout(testTimeout)}, opts...)...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -121,7 +128,7 @@ func newEmployer(t *testing.T, st *store.Store, c *atsgate.Country, o fixtureOpt
 		t.Fatalf("Authenticate: %v", err)
 	}
 	if o.balance != "" {
-		if _, err := st.TopUp(ctx, e.ID, dec(o.balance), "test", "initial"); err != nil {
+		if _, _, err := st.TopUp(ctx, e.ID, dec(o.balance), "test", "initial", ""); err != nil {
 			t.Fatalf("TopUp: %v", err)
 		}
 	}

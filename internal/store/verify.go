@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -16,16 +17,24 @@ import (
 // (starting at zero, in ID order), no job is charged or refunded twice, and
 // no charge left the balance negative. ENOTFOUND for an unknown employer.
 //
-// It reads one consistent snapshot (a read-only repeatable-read transaction
-// on PostgreSQL; SQLite transactions are serial), so it can run beside live
-// traffic without reporting half-written moves as breaches. Entries are
-// streamed, so a large ledger is checked in constant memory per employer.
+// It reads one consistent snapshot, and blocks no writer while it does: a
+// read-only repeatable-read transaction on PostgreSQL; on SQLite a
+// deferred read transaction on a reader connection, which in WAL mode
+// sees the database as of its first read and takes no lock that a writer
+// waits for. So it can run beside live traffic, in the server or from the
+// CLI, without reporting half-written moves as breaches and without
+// delaying a create. Entries are streamed, so a large ledger is checked in
+// constant memory per employer. It is not bounded by the store's timeout,
+// nor by PostgreSQL's statement timeout: a large ledger takes what it takes.
 func (s *Store) VerifyLedger(ctx context.Context, employerID int64) ([]atsgate.Breach, error) {
 	breaches := []atsgate.Breach{}
-	err := s.transact(ctx, func(tx *gorm.DB) error {
-		breaches = breaches[:0]
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	err := s.rdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.dialect == Postgres {
-			if err := tx.Exec(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`).Error; err != nil {
+			if err := tx.Exec(`SET LOCAL statement_timeout = 0`).Error; err != nil {
 				return err
 			}
 		}
@@ -74,6 +83,8 @@ func (s *Store) VerifyLedger(ctx context.Context, employerID int64) ([]atsgate.B
 			if first || r.EmployerID != cur {
 				if !first {
 					finish(cur)
+				} else if s.onWalk != nil {
+					s.onWalk(ctx)
 				}
 				first, cur, running = false, r.EmployerID, 0
 			}
@@ -137,7 +148,7 @@ func (s *Store) VerifyLedger(ctx context.Context, employerID int64) ([]atsgate.B
 				Message: fmt.Sprintf("job %d %s %d times", d.JobID, verb, d.N)})
 		}
 		return nil
-	})
+	}, opts)
 	if err != nil {
 		return nil, translate(err, "ledger")
 	}

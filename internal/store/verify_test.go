@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
 )
 
@@ -61,7 +63,7 @@ func healthyLedger(t *testing.T, d string) (*fixture, *fixture) {
 	if _, err := st.Disapprove(ctx, b.ID, "admin:test", "spam"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Adjust(ctx, f.employer.ID, dec("-12.34"), "test", "bank fee"); err != nil {
+	if _, _, err := st.Adjust(ctx, f.employer.ID, dec("-12.34"), "test", "bank fee", ""); err != nil {
 		t.Fatal(err)
 	}
 	clk.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
@@ -113,7 +115,7 @@ func TestVerifyLedgerBreaches(t *testing.T) {
 		}, []string{atsgate.RuleBalanceSum}},
 		{"job charged twice", func(t *testing.T, f *fixture) {
 			exec(t, f.st, `DROP INDEX ledger_one_charge`)
-			if _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("1000"), "test", "covers the charge"); err != nil {
+			if _, _, err := f.st.TopUp(context.Background(), f.employer.ID, dec("1000"), "test", "covers the charge", ""); err != nil {
 				t.Fatal(err)
 			}
 			j, err := f.st.Job(context.Background(), f.employer.ID, "A")
@@ -167,4 +169,88 @@ func TestVerifyLedgerBreaches(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestVerifyBesideWrites is "ledger verify" run from the CLI while the
+// server takes creates: a second store on the same database verifies,
+// and while it is mid-walk (its snapshot taken, half its entries still
+// to read) the server's creates and top-ups all succeed within the
+// store's timeout. The verification reports no breach: it read one
+// snapshot, not the wallets before the writes and the entries after.
+// (On SQLite it used to hold the write lock for its whole walk, so writes
+// waited for it and then failed with "database is locked".)
+func TestVerifyBesideWrites(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		url := dbtest.URL(t, d)
+		const timeout = 2 * time.Second
+		st, err := store.Open(ctx, url, store.WithTimeout(timeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f := newEmployer(t, st, mustCountry(t, st, "gh", ""), fixtureOpts{balance: "10000"})
+		for i := 0; i < 5; i++ {
+			f.create(t, fmt.Sprintf("BEFORE-%d", i))
+		}
+
+		midWalk, release := make(chan struct{}), make(chan struct{})
+		cli, err := store.Open(ctx, url, store.WithWalkHook(func(context.Context) {
+			close(midWalk)
+			select {
+			case <-release:
+			case <-time.After(20 * time.Second):
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cli.Close() })
+		type result struct {
+			breaches []atsgate.Breach
+			err      error
+		}
+		verified := make(chan result, 1)
+		go func() {
+			b, err := cli.VerifyLedger(ctx, 0)
+			verified <- result{b, err}
+		}()
+		select {
+		case <-midWalk:
+		case r := <-verified:
+			t.Fatalf("VerifyLedger returned before its walk: %v", r.err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("VerifyLedger did not start its walk within 10 s")
+		}
+
+		var slowest time.Duration
+		for i := 0; i < 20; i++ {
+			start := time.Now()
+			if _, _, err := st.CreateJob(ctx, f.p, jobInput(fmt.Sprintf("DURING-%d", i))); err != nil {
+				t.Errorf("create %d while a verification is mid-walk: %v", i, err)
+			}
+			if i%5 == 0 {
+				if _, _, err := st.TopUp(ctx, f.employer.ID, dec("10"), "test", "during verify", ""); err != nil {
+					t.Errorf("top-up while a verification is mid-walk: %v", err)
+				}
+			}
+			slowest = max(slowest, time.Since(start))
+		}
+		close(release)
+		r := <-verified
+		if r.err != nil || len(r.breaches) != 0 {
+			t.Errorf("VerifyLedger beside writes: breaches %v, err %v; want none", r.breaches, r.err)
+		}
+		if slowest > timeout/2 {
+			t.Errorf("the slowest write beside the verification took %v", slowest)
+		}
+		t.Logf("20 creates and 4 top-ups while a verification held its snapshot; slowest %v", slowest.Round(time.Millisecond))
+		checkLedger(t, st, f.employer.ID)
+		if b, err := st.VerifyLedger(ctx, 0); err != nil || len(b) != 0 {
+			t.Errorf("VerifyLedger after: %v %v", b, err)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 )
@@ -23,6 +25,7 @@ type ledgerRow struct {
 	Period            *string
 	Actor             string
 	Note              string
+	Reference         *string // an operator's idempotency reference; see post
 	CreatedAt         time.Time
 }
 
@@ -47,20 +50,24 @@ func entryFromRow(r *ledgerRow) atsgate.LedgerEntry {
 	if r.Period != nil {
 		e.Period = *r.Period
 	}
+	if r.Reference != nil {
+		e.Reference = *r.Reference
+	}
 	return e
 }
 
 // TopUp implements atsgate.Wallets.
-func (s *Store) TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error) {
+func (s *Store) TopUp(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (*atsgate.LedgerEntry, bool, error) {
+	fields := map[string]string{}
 	if !amount.IsPositive() {
-		return nil, atsgate.Invalid(map[string]string{"amount": "must be positive"})
+		fields["amount"] = "must be positive"
 	}
-	return s.post(ctx, employerID, atsgate.EntryTopup, amount, actor, note)
+	return s.post(ctx, employerID, atsgate.EntryTopup, amount, actor, note, reference, fields)
 }
 
 // Adjust implements atsgate.Wallets. An adjustment may take the balance
 // below zero: it is an operator's deliberate correction, not a charge.
-func (s *Store) Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error) {
+func (s *Store) Adjust(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (*atsgate.LedgerEntry, bool, error) {
 	fields := map[string]string{}
 	if amount.IsZero() {
 		fields["amount"] = "must not be zero"
@@ -68,21 +75,45 @@ func (s *Store) Adjust(ctx context.Context, employerID int64, amount decimal.Dec
 	if strings.TrimSpace(note) == "" {
 		fields["note"] = "is required for an adjustment"
 	}
-	if len(fields) > 0 {
-		return nil, atsgate.Invalid(fields)
-	}
-	return s.post(ctx, employerID, atsgate.EntryAdjustment, amount, actor, note)
+	return s.post(ctx, employerID, atsgate.EntryAdjustment, amount, actor, note, reference, fields)
 }
 
-func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKind, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error) {
+// errReferenceTaken rolls back a posting whose reference an entry that
+// committed first already carries.
+var errReferenceTaken = errors.New("reference taken")
+
+// post credits the wallet and appends the entry in one transaction; fields
+// holds what the caller already found wrong.
+//
+// A reference is carried by the unique index ledger_one_reference, not by
+// a lookup first: of concurrent posts with one reference, the first to
+// insert wins and every other finds its row at the conflict (the wallet's
+// row lock has them queue behind it, so it has committed by then), rolls
+// its credit back and answers with the winner's entry, or ECONFLICT when
+// it asked for something else.
+func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKind, amount decimal.Decimal, actor, note, reference string, fields map[string]string) (*atsgate.LedgerEntry, bool, error) {
 	// Callers may build amounts without ParseAmount; beyond the bound
 	// toMinor would wrap, turning a top-up into a debit.
-	if msg := atsgate.CheckAmount(amount); msg != "" {
-		return nil, atsgate.Invalid(map[string]string{"amount": msg})
+	if _, ok := fields["amount"]; !ok {
+		if msg := atsgate.CheckAmount(amount); msg != "" {
+			fields["amount"] = msg
+		}
 	}
+	reference = atsgate.NormalReference(reference)
+	if msg := atsgate.CheckReference(reference); msg != "" {
+		fields["reference"] = msg
+	}
+	if len(fields) > 0 {
+		return nil, false, atsgate.Invalid(fields)
+	}
+	note = strings.TrimSpace(note)
 	now := s.now().UTC()
 	row := ledgerRow{EmployerID: employerID, Kind: string(kind), AmountMinor: toMinor(amount),
-		Actor: actor, Note: strings.TrimSpace(note), CreatedAt: now}
+		Actor: actor, Note: note, CreatedAt: now}
+	if reference != "" {
+		row.Reference = &reference
+	}
+	var first ledgerRow
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		balance, at, err := s.credit(tx, employerID, row.AmountMinor, now)
 		if err != nil {
@@ -91,13 +122,41 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 		row.ID = 0
 		row.BalanceAfterMinor = balance
 		row.CreatedAt = at
-		return tx.Create(&row).Error
+		ins := tx
+		if row.Reference != nil {
+			ins = tx.Clauses(clause.OnConflict{
+				Columns:     []clause.Column{{Name: "employer_id"}, {Name: "reference"}},
+				TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "reference IS NOT NULL"}}},
+				DoNothing:   true,
+			})
+		}
+		res := ins.Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			first = ledgerRow{}
+			if err := tx.Where("employer_id = ? AND reference = ?", employerID, reference).Take(&first).Error; err != nil {
+				return err
+			}
+			return errReferenceTaken // and the credit with it
+		}
+		return nil
 	})
+	if errors.Is(err, errReferenceTaken) {
+		e := entryFromRow(&first)
+		if !e.Repeats(kind, amount, note) {
+			return nil, false, atsgate.Errorf(atsgate.ECONFLICT,
+				"reference %q already posted entry %d (%s of %s, note %q) to employer %d; a different request needs its own reference",
+				reference, e.ID, e.Kind, e.Amount.StringFixed(atsgate.MoneyScale), e.Note, employerID)
+		}
+		return &e, false, nil
+	}
 	if err != nil {
-		return nil, translate(err, fmt.Sprintf("wallet of employer %d", employerID))
+		return nil, false, translate(err, fmt.Sprintf("wallet of employer %d", employerID))
 	}
 	e := entryFromRow(&row)
-	return &e, nil
+	return &e, true, nil
 }
 
 // Statement implements atsgate.Wallets with a few indexed reads and one
@@ -106,8 +165,10 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 // after the last entry before from, and the closing balance the balance
 // after the period's last entry.
 func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.Time) (*atsgate.Statement, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var w walletRow
-	if err := s.db.WithContext(ctx).Take(&w, "employer_id = ?", employerID).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Take(&w, "employer_id = ?", employerID).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("wallet of employer %d", employerID))
 	}
 	st := &atsgate.Statement{EmployerID: employerID, Currency: w.Currency, From: from, To: to,
@@ -163,7 +224,7 @@ func (s *Store) Statement(ctx context.Context, employerID int64, from, to time.T
 // inPeriod selects the employer's entries posted in [from, to); zero
 // times leave that end open.
 func (s *Store) inPeriod(ctx context.Context, employerID int64, from, to time.Time) *gorm.DB {
-	q := s.db.WithContext(ctx).Where("employer_id = ?", employerID)
+	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
 	if !from.IsZero() {
 		q = q.Where("created_at >= ?", from.UTC())
 	}
@@ -200,6 +261,8 @@ func (s *Store) StatementEntries(ctx context.Context, employerID int64, from, to
 	if p.Limit < 1 || p.Limit > atsgate.MaxEntryPage {
 		return nil, atsgate.Invalid(map[string]string{"limit": fmt.Sprintf("must be between 1 and %d", atsgate.MaxEntryPage)})
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	first, last, err := s.periodIDs(ctx, employerID, from, to)
 	if err != nil || last == 0 {
 		return nil, err
@@ -267,7 +330,13 @@ const eachPage = 1000
 // entries, so memory stays flat and no transaction is held while fn works
 // (fn may be writing to a slow client).
 func (s *Store) EachStatementEntry(ctx context.Context, employerID int64, from, to time.Time, lastID int64, fn func(*atsgate.LedgerEntry) error) error {
-	first, last, err := s.periodIDs(ctx, employerID, from, to)
+	// The walk as a whole may take as long as the client reads; each
+	// query in it is bounded like any other.
+	var first, last int64
+	err := s.bounded(ctx, func(ctx context.Context) (err error) {
+		first, last, err = s.periodIDs(ctx, employerID, from, to)
+		return err
+	})
 	if err != nil || last == 0 {
 		return err
 	}
@@ -276,7 +345,11 @@ func (s *Store) EachStatementEntry(ctx context.Context, employerID int64, from, 
 	}
 	after := first - 1
 	for {
-		rows, err := s.entryRange(ctx, employerID, from, to, after, last, eachPage, false)
+		var rows []ledgerRow
+		err := s.bounded(ctx, func(ctx context.Context) (err error) {
+			rows, err = s.entryRange(ctx, employerID, from, to, after, last, eachPage, false)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -295,8 +368,10 @@ func (s *Store) EachStatementEntry(ctx context.Context, employerID int64, from, 
 
 // Balances returns the wallet balance of each employer, by employer ID.
 func (s *Store) Balances(ctx context.Context, employerIDs []int64) (map[int64]atsgate.Money, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []walletRow
-	if err := s.db.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
+	if err := s.rdb.WithContext(ctx).Where("employer_id IN ?", employerIDs).Find(&rows).Error; err != nil {
 		return nil, translate(err, "wallets")
 	}
 	out := make(map[int64]atsgate.Money, len(rows))

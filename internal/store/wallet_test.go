@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,48 +25,54 @@ func TestTopUpAndAdjust(t *testing.T) {
 		t.Run("refused", func(t *testing.T) {
 			tests := []struct {
 				name   string
-				post   func() (*atsgate.LedgerEntry, error)
+				post   func() (*atsgate.LedgerEntry, bool, error)
 				code   string
 				fields []string
 			}{
-				{"top-up zero", func() (*atsgate.LedgerEntry, error) {
-					return f.st.TopUp(ctx, id, decimal.Zero, "cli:root", "")
+				{"top-up zero", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, decimal.Zero, "cli:root", "", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"top-up negative", func() (*atsgate.LedgerEntry, error) {
-					return f.st.TopUp(ctx, id, dec("-5"), "cli:root", "")
+				{"top-up negative", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("-5"), "cli:root", "", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"top-up sub-minor", func() (*atsgate.LedgerEntry, error) {
-					return f.st.TopUp(ctx, id, dec("0.001"), "cli:root", "")
+				{"top-up sub-minor", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("0.001"), "cli:root", "", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"top-up beyond int64 minor units", func() (*atsgate.LedgerEntry, error) {
+				{"top-up beyond int64 minor units", func() (*atsgate.LedgerEntry, bool, error) {
 					// 2^63 minor units: converted unchecked it wraps to a debit.
-					return f.st.TopUp(ctx, id, dec("92233720368547758.08"), "cli:root", "")
+					return f.st.TopUp(ctx, id, dec("92233720368547758.08"), "cli:root", "", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"top-up too large", func() (*atsgate.LedgerEntry, error) {
-					return f.st.TopUp(ctx, id, dec("1000000000000000.01"), "cli:root", "")
+				{"top-up too large", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("1000000000000000.01"), "cli:root", "", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"adjust too large", func() (*atsgate.LedgerEntry, error) {
-					return f.st.Adjust(ctx, id, dec("-92233720368547758.09"), "cli:root", "why")
+				{"adjust too large", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.Adjust(ctx, id, dec("-92233720368547758.09"), "cli:root", "why", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"top-up unknown employer", func() (*atsgate.LedgerEntry, error) {
-					return f.st.TopUp(ctx, 999999, dec("5"), "cli:root", "")
+				{"top-up unknown employer", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, 999999, dec("5"), "cli:root", "", "")
 				}, atsgate.ENOTFOUND, nil},
-				{"adjust without note", func() (*atsgate.LedgerEntry, error) {
-					return f.st.Adjust(ctx, id, dec("-5"), "cli:root", "  ")
+				{"adjust without note", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.Adjust(ctx, id, dec("-5"), "cli:root", "  ", "")
 				}, atsgate.EINVALID, []string{"note"}},
-				{"adjust zero", func() (*atsgate.LedgerEntry, error) {
-					return f.st.Adjust(ctx, id, decimal.Zero, "cli:root", "why")
+				{"adjust zero", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.Adjust(ctx, id, decimal.Zero, "cli:root", "why", "")
 				}, atsgate.EINVALID, []string{"amount"}},
-				{"adjust zero without note", func() (*atsgate.LedgerEntry, error) {
-					return f.st.Adjust(ctx, id, decimal.Zero, "cli:root", "")
+				{"adjust zero without note", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.Adjust(ctx, id, decimal.Zero, "cli:root", "", "")
 				}, atsgate.EINVALID, []string{"amount", "note"}},
+				{"top-up reference too long", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("5"), "cli:root", "", strings.Repeat("r", atsgate.MaxReferenceLength+1))
+				}, atsgate.EINVALID, []string{"reference"}},
+				{"adjust reference with a control character", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.Adjust(ctx, id, dec("5"), "cli:root", "why", "bank\x1b[2J")
+				}, atsgate.EINVALID, []string{"reference"}},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					e, err := tt.post()
+					e, created, err := tt.post()
 					wantCode(t, err, tt.code)
-					if e != nil {
-						t.Errorf("refused post returned an entry: %+v", e)
+					if e != nil || created {
+						t.Errorf("refused post returned an entry: %+v, created %v", e, created)
 					}
 					want := map[string]bool{}
 					for _, k := range tt.fields {
@@ -82,7 +89,7 @@ func TestTopUpAndAdjust(t *testing.T) {
 		})
 
 		t.Run("post", func(t *testing.T) {
-			top, err := f.st.TopUp(ctx, id, dec("100.50"), "cli:root", " bank transfer 123 ")
+			top, _, err := f.st.TopUp(ctx, id, dec("100.50"), "cli:root", " bank transfer 123 ", "")
 			if err != nil {
 				t.Fatalf("TopUp: %v", err)
 			}
@@ -91,7 +98,7 @@ func TestTopUpAndAdjust(t *testing.T) {
 			if diff := cmp.Diff(want, *top, jobCmp); diff != "" {
 				t.Errorf("TopUp (-want +got):\n%s", diff)
 			}
-			adj, err := f.st.Adjust(ctx, id, dec("-150.75"), "cli:root", "chargeback")
+			adj, _, err := f.st.Adjust(ctx, id, dec("-150.75"), "cli:root", "chargeback", "")
 			if err != nil {
 				t.Fatalf("Adjust: %v", err)
 			}
@@ -103,10 +110,10 @@ func TestTopUpAndAdjust(t *testing.T) {
 			if b := f.balance(t); !b.Equal(dec("-50.25")) {
 				t.Errorf("balance = %s, want -50.25", b)
 			}
-			if _, err := f.st.Adjust(ctx, id, dec("0.25"), "cli:root", "rounding"); err != nil {
+			if _, _, err := f.st.Adjust(ctx, id, dec("0.25"), "cli:root", "rounding", ""); err != nil {
 				t.Fatalf("Adjust: %v", err)
 			}
-			if _, err := f.st.TopUp(ctx, id, dec("1000000000000000"), "cli:root", "the largest amount"); err != nil {
+			if _, _, err := f.st.TopUp(ctx, id, dec("1000000000000000"), "cli:root", "the largest amount", ""); err != nil {
 				t.Fatalf("TopUp of the largest amount: %v", err)
 			}
 			if b := f.balance(t); !b.Equal(dec("999999999999950")) {
@@ -114,6 +121,128 @@ func TestTopUpAndAdjust(t *testing.T) {
 			}
 			checkLedger(t, f.st, id)
 		})
+	})
+}
+
+// TestReferences: SPEC section 4's idempotent top-ups and adjustments. A
+// reference posts once per employer; the same request again gets the
+// first entry back and moves no money; another request under the same
+// reference is a conflict.
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		now := time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
+		clock := newTestClock(now)
+		f := setup(t, d, fixtureOpts{}, store.WithClock(clock.Now))
+		other := newEmployer(t, f.st, f.country, fixtureOpts{})
+		id := f.employer.ID
+
+		first, created, err := f.st.TopUp(ctx, id, dec("500"), "cli:alice", "bank transfer", "GH-2291")
+		if err != nil || !created {
+			t.Fatalf("TopUp = %+v, created %v, %v; want a new entry", first, created, err)
+		}
+		if first.Reference != "GH-2291" {
+			t.Errorf("entry reference = %q, want GH-2291", first.Reference)
+		}
+		clock.Add(time.Minute)
+
+		t.Run("replays", func(t *testing.T) {
+			for _, tt := range []struct {
+				name string
+				post func() (*atsgate.LedgerEntry, bool, error)
+			}{
+				{"the same request", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("500"), "cli:alice", "bank transfer", "GH-2291")
+				}},
+				{"spaces around the reference and the note", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("500.00"), "cli:alice", " bank transfer ", " GH-2291 ")
+				}},
+				{"another operator recording the same transfer", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("500"), "admin:olu", "bank transfer", "GH-2291")
+				}},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					got, created, err := tt.post()
+					if err != nil || created {
+						t.Fatalf("replay = %+v, created %v, %v; want the first entry, not created", got, created, err)
+					}
+					if diff := cmp.Diff(*first, *got); diff != "" {
+						t.Errorf("replay returned another entry (-first +got):\n%s", diff)
+					}
+				})
+			}
+		})
+
+		t.Run("conflicts", func(t *testing.T) {
+			for _, tt := range []struct {
+				name string
+				post func() (*atsgate.LedgerEntry, bool, error)
+			}{
+				{"another amount", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("50"), "cli:alice", "bank transfer", "GH-2291")
+				}},
+				{"another note", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.TopUp(ctx, id, dec("500"), "cli:alice", "cash", "GH-2291")
+				}},
+				{"another kind", func() (*atsgate.LedgerEntry, bool, error) {
+					return f.st.Adjust(ctx, id, dec("500"), "cli:alice", "bank transfer", "GH-2291")
+				}},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					got, created, err := tt.post()
+					wantCode(t, err, atsgate.ECONFLICT)
+					if got != nil || created {
+						t.Errorf("conflict returned %+v, created %v", got, created)
+					}
+				})
+			}
+		})
+
+		t.Run("scoped per employer", func(t *testing.T) {
+			e, created, err := f.st.TopUp(ctx, other.employer.ID, dec("500"), "cli:alice", "bank transfer", "GH-2291")
+			if err != nil || !created || e.ID == first.ID {
+				t.Fatalf("other employer's TopUp = %+v, created %v, %v; want its own new entry", e, created, err)
+			}
+		})
+
+		t.Run("adjustments", func(t *testing.T) {
+			adj, created, err := f.st.Adjust(ctx, id, dec("-20"), "cli:alice", "bank fee", "FEE-10")
+			if err != nil || !created {
+				t.Fatalf("Adjust = %+v, created %v, %v", adj, created, err)
+			}
+			again, created, err := f.st.Adjust(ctx, id, dec("-20"), "cli:alice", "bank fee", "FEE-10")
+			if err != nil || created || again.ID != adj.ID {
+				t.Fatalf("Adjust again = %+v, created %v, %v; want entry %d replayed", again, created, err, adj.ID)
+			}
+			_, _, err = f.st.Adjust(ctx, id, dec("-21"), "cli:alice", "bank fee", "FEE-10")
+			wantCode(t, err, atsgate.ECONFLICT)
+		})
+
+		t.Run("no reference posts every time", func(t *testing.T) {
+			for range 2 {
+				if _, created, err := f.st.TopUp(ctx, id, dec("1"), "cli:alice", "coins", ""); err != nil || !created {
+					t.Fatalf("TopUp without reference: created %v, %v", created, err)
+				}
+			}
+		})
+
+		// 500 once, -20 once, 1 twice: every replay and conflict moved nothing.
+		if b := f.balance(t); !b.Equal(dec("482")) {
+			t.Errorf("balance = %s, want 482", b)
+		}
+		if n := len(ledger(t, f.st, id)); n != 4 {
+			t.Errorf("ledger has %d entries, want 4", n)
+		}
+		var refs []string
+		for _, e := range statementEntries(t, f.st, id, time.Time{}, time.Time{}) {
+			refs = append(refs, e.Reference)
+		}
+		if diff := cmp.Diff([]string{"GH-2291", "FEE-10", "", ""}, refs); diff != "" {
+			t.Errorf("statement references (-want +got):\n%s", diff)
+		}
+		checkLedger(t, f.st, id)
+		mustVerify(t, f.st)
 	})
 }
 
@@ -131,14 +260,14 @@ func TestStatement(t *testing.T) {
 			}
 			return tm
 		}
-		mustPost := func(_ *atsgate.LedgerEntry, err error) {
+		mustPost := func(_ *atsgate.LedgerEntry, _ bool, err error) {
 			t.Helper()
 			if err != nil {
 				t.Fatal(err)
 			}
 		}
 		// September: top-up 200 (balance 200).
-		mustPost(f.st.TopUp(ctx, id, dec("200"), "cli:root", "sep"))
+		mustPost(f.st.TopUp(ctx, id, dec("200"), "cli:root", "sep", ""))
 		// The last instant of September: a charge (160).
 		clock.Set(at("2026-09-30T23:59:59.999999Z"))
 		f.create(t, "ST-1")
@@ -151,14 +280,14 @@ func TestStatement(t *testing.T) {
 			t.Fatal(err)
 		}
 		clock.Set(at("2026-10-15T12:00:00Z"))
-		mustPost(f.st.TopUp(ctx, id, dec("50.5"), "cli:root", "oct"))
+		mustPost(f.st.TopUp(ctx, id, dec("50.5"), "cli:root", "oct", ""))
 		clock.Set(at("2026-10-20T12:00:00Z"))
-		mustPost(f.st.Adjust(ctx, id, dec("-10"), "cli:root", "fee"))
+		mustPost(f.st.Adjust(ctx, id, dec("-10"), "cli:root", "fee", ""))
 		clock.Set(at("2026-10-31T23:59:59Z"))
 		f.create(t, "ST-3")
 		// November: a top-up (260.5).
 		clock.Set(at("2026-11-01T00:00:00Z"))
-		mustPost(f.st.TopUp(ctx, id, dec("100"), "cli:root", "nov"))
+		mustPost(f.st.TopUp(ctx, id, dec("100"), "cli:root", "nov", ""))
 
 		zero := decimal.Zero
 		totals := func(kv ...any) map[atsgate.EntryKind]decimal.Decimal {
@@ -336,7 +465,7 @@ func TestInsufficientFunds(t *testing.T) {
 		})
 
 		t.Run("retry after top-up", func(t *testing.T) {
-			if _, err := f.st.TopUp(ctx, id, dec("0.01"), "cli:root", ""); err != nil {
+			if _, _, err := f.st.TopUp(ctx, id, dec("0.01"), "cli:root", "", ""); err != nil {
 				t.Fatal(err)
 			}
 			j, created, err := f.st.CreateJob(ctx, f.p, jobInput("FUNDS-1"))
@@ -363,16 +492,16 @@ func TestInsufficientFunds(t *testing.T) {
 		})
 
 		t.Run("negative balance", func(t *testing.T) {
-			if _, err := f.st.Adjust(ctx, id, dec("-20"), "cli:root", "correction"); err != nil {
+			if _, _, err := f.st.Adjust(ctx, id, dec("-20"), "cli:root", "correction", ""); err != nil {
 				t.Fatal(err)
 			}
 			refuse(t, "FUNDS-3", "-20")
 			// Topped up above the price the debt is paid first.
-			if _, err := f.st.TopUp(ctx, id, dec("69.99"), "cli:root", ""); err != nil {
+			if _, _, err := f.st.TopUp(ctx, id, dec("69.99"), "cli:root", "", ""); err != nil {
 				t.Fatal(err)
 			}
 			refuse(t, "FUNDS-3", "49.99")
-			if _, err := f.st.TopUp(ctx, id, dec("0.01"), "cli:root", ""); err != nil {
+			if _, _, err := f.st.TopUp(ctx, id, dec("0.01"), "cli:root", "", ""); err != nil {
 				t.Fatal(err)
 			}
 			f.create(t, "FUNDS-3")
@@ -389,7 +518,7 @@ func TestNegativeBalanceFreeJob(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, d, fixtureOpts{price: "0"})
 		f.create(t, "FREE-1")
-		if _, err := f.st.Adjust(ctx, f.employer.ID, dec("-1"), "cli:root", "fee"); err != nil {
+		if _, _, err := f.st.Adjust(ctx, f.employer.ID, dec("-1"), "cli:root", "fee", ""); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := f.st.CreateJob(ctx, f.p, jobInput("FREE-2"))
@@ -408,7 +537,7 @@ func TestWalletBound(t *testing.T) {
 		emp := f.employer
 		max := decimal.New(1, 15)
 		for i := 0; i < 100; i++ {
-			if _, err := f.st.TopUp(ctx, emp.ID, max, "test", "big"); err != nil {
+			if _, _, err := f.st.TopUp(ctx, emp.ID, max, "test", "big", ""); err != nil {
 				if got := atsgate.ErrorCode(err); got != atsgate.EINVALID || i != 1 {
 					t.Fatalf("top-up %d: %v (code %s); want validation_failed on the second", i+1, err, got)
 				}
@@ -440,7 +569,7 @@ func TestLedgerTimesFollowEntryOrder(t *testing.T) {
 		clk.Set(t0.Add(2 * time.Second)) // 1 November, Lagos
 		f.create(t, "NOVEMBER-1")
 		clk.Set(t0) // a writer whose clock is behind
-		if _, err := f.st.TopUp(ctx, f.employer.ID, dec("5"), "test", "late clock"); err != nil {
+		if _, _, err := f.st.TopUp(ctx, f.employer.ID, dec("5"), "test", "late clock", ""); err != nil {
 			t.Fatal(err)
 		}
 		f.create(t, "LATE-CLOCK")

@@ -165,7 +165,7 @@ func newBackOfficeFixture(t *testing.T) *backOfficeFixture {
 	e.create(t, kumasi, job("KF-9", "title", "Store Manager"))
 	e.create(t, lagos, job("LL-1", "title", "Fleet Dispatcher"))
 	e.clock.Set(time.Date(2026, 6, 18, 9, 14, 32, 0, time.UTC))
-	if _, err := e.st.TopUp(ctx, f.acme.ID, decimal.RequireFromString("250"), "admin:olu", "bank transfer GH-2291"); err != nil {
+	if _, _, err := e.st.TopUp(ctx, f.acme.ID, decimal.RequireFromString("250"), "admin:olu", "bank transfer GH-2291", ""); err != nil {
 		t.Fatal(err)
 	}
 	e.create(t, f.acme, job("ACME-201", "title", "Backend Engineer",
@@ -283,10 +283,10 @@ func TestBackOfficeInBrowser(t *testing.T) {
 	rows := eval[[]row](t, ctx, `[...document.querySelectorAll("table.statement tr[data-kind]")].map(r => ({
 		Kind: r.dataset.kind, Amount: r.querySelector(".amount").textContent.trim(), Running: r.querySelector(".running").textContent.trim()}))`)
 	want := []row{
-		{"topup", "250.00 GHS", "1200.00 GHS"},
-		{"job_charge", "-50.00 GHS", "1150.00 GHS"},
-		{"job_charge", "-50.00 GHS", "1100.00 GHS"},
-		{"job_refund", "50.00 GHS", "1150.00 GHS"},
+		{"topup", "250.00 GHS", "1,200.00 GHS"},
+		{"job_charge", "-50.00 GHS", "1,150.00 GHS"},
+		{"job_charge", "-50.00 GHS", "1,100.00 GHS"},
+		{"job_refund", "50.00 GHS", "1,150.00 GHS"},
 	}
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("statement rows:\n got %v\nwant %v", rows, want)
@@ -294,8 +294,8 @@ func TestBackOfficeInBrowser(t *testing.T) {
 	if got := text(t, ctx, "#opening"); got != "950.00 GHS" {
 		t.Errorf("opening = %q, want 950.00 GHS", got)
 	}
-	if got := text(t, ctx, "#closing"); got != "1150.00 GHS" {
-		t.Errorf("closing = %q, want 1150.00 GHS", got)
+	if got := text(t, ctx, "#closing"); got != "1,150.00 GHS" {
+		t.Errorf("closing = %q, want 1,150.00 GHS", got)
 	}
 	if got := text(t, ctx, `table.totals tr[data-kind="job_refund"] td`); got != "50.00 GHS" {
 		t.Errorf("refund total = %q", got)
@@ -356,7 +356,7 @@ func TestBackOfficeInBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.ID("status")),
 	)
 	waitFor(t, ctx, `location.search.includes("status=4xx") && document.readyState === "complete" && !!document.querySelector("table.logs")`)
-	if n := eval[int](t, ctx, `document.querySelectorAll("table.logs tbody tr").length`); n != 2 {
+	if n := eval[int](t, ctx, `document.querySelectorAll("table.logs tbody tr.entry").length`); n != 2 {
 		t.Errorf("4xx filter shows %d rows, want 2", n)
 	}
 }

@@ -379,7 +379,7 @@ func statementFixture(t *testing.T, a *adminEnv) {
 		t.Fatal(err)
 	}
 	a.clock.Set(time.Date(2026, 7, 3, 8, 0, 0, 0, time.UTC))
-	if _, err := a.st.Adjust(ctx, a.lagos.ID, decimal.RequireFromString("-12.5"), "admin:olu", "=cmd|' /C calc'!A0"); err != nil {
+	if _, _, err := a.st.Adjust(ctx, a.lagos.ID, decimal.RequireFromString("-12.5"), "admin:olu", "=cmd|' /C calc'!A0", ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -873,8 +873,8 @@ func TestAdminPagesRoles(t *testing.T) {
 	}{
 		{"/admin/jobs/" + itoa(id) + "/disapprove", url.Values{"reason": {"x"}}, []atsgate.Role{atsgate.RoleOperator, atsgate.RoleReviewer}},
 		{"/admin/jobs/" + itoa(id) + "/approve", url.Values{}, []atsgate.Role{atsgate.RoleOperator, atsgate.RoleReviewer}},
-		{"/admin/employers/" + acme + "/topup", url.Values{"amount": {"1"}}, []atsgate.Role{atsgate.RoleOperator}},
-		{"/admin/employers/" + acme + "/adjust", url.Values{"amount": {"1"}, "note": {"n"}}, []atsgate.Role{atsgate.RoleOperator}},
+		{"/admin/employers/" + acme + "/topup", url.Values{"amount": {"1"}, "reference": {"form-matrix-topup"}}, []atsgate.Role{atsgate.RoleOperator}},
+		{"/admin/employers/" + acme + "/adjust", url.Values{"amount": {"1"}, "note": {"n"}, "reference": {"form-matrix-adjust"}}, []atsgate.Role{atsgate.RoleOperator}},
 		{"/admin/employers/" + acme + "/keys", url.Values{}, []atsgate.Role{atsgate.RoleOperator}},
 		{"/admin/reconciliation", url.Values{"month": {"2026-05"}}, []atsgate.Role{atsgate.RoleOperator}},
 	}
@@ -964,14 +964,14 @@ func TestAdminPagesContent(t *testing.T) {
 	}
 
 	_, html = b.page("/admin/employers")
-	for _, want := range []string{"Lagos Ltd", "44987.50 NGN", "Acme Ltd", "950.00 GHS", "Ghana (gh)"} {
+	for _, want := range []string{"Lagos Ltd", "44,987.50 NGN", "Acme Ltd", "950.00 GHS", "Ghana (gh)"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("employers page lacks %q", want)
 		}
 	}
 
 	_, html = b.page("/admin/employers/" + itoa(a.lagos.ID) + "?from=2026-07-01&to=2026-08-01")
-	for _, want := range []string{`id="opening">45000.00 NGN`, `id="closing">44987.50 NGN`, "5000.00 NGN", "-12.50 NGN",
+	for _, want := range []string{`id="opening">45,000.00 NGN`, `id="closing">44,987.50 NGN`, "5,000.00 NGN", "-12.50 NGN",
 		`data-kind="job_refund"`, "statement.csv?from=2026-07-01&amp;to=2026-08-01", "2026-07-01 to 2026-07-31 inclusive"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("statement page lacks %q", want)
@@ -1017,7 +1017,7 @@ func TestAdminIssueKeyPage(t *testing.T) {
 	}
 	a.call(t, employer{ID: a.acme.ID, Key: m[1], Host: a.acme.Host}, "GET", "/api/ats/jobs", nil).wantError(t, 401, "unauthorized")
 	// A bad top-up re-renders the page with the problem.
-	res = b.do("POST", "/admin/employers/"+itoa(a.acme.ID)+"/adjust", url.Values{"csrf": {csrf}, "amount": {"5"}})
+	res = b.do("POST", "/admin/employers/"+itoa(a.acme.ID)+"/adjust", url.Values{"csrf": {csrf}, "amount": {"5"}, "reference": {"form-no-note"}})
 	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != 422 || !strings.Contains(string(body), "required for an adjustment") {

@@ -79,7 +79,10 @@ func newEnvOn(t testing.TB, dialect string) *env {
 	ctx := context.Background()
 	url := dbtest.URL(t, dialect)
 	clk := &clock{now: t0}
-	st, err := store.Open(ctx, url, store.WithClock(clk.Now))
+	// A minute, not the production bound: the storms check what is
+	// stored, and a hundred requests queued on one wallet on a loaded
+	// machine under the race detector can outlast a few seconds.
+	st, err := store.Open(ctx, url, store.WithClock(clk.Now), store.WithTimeout(time.Minute))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -100,6 +103,7 @@ func newEnvOn(t testing.TB, dialect string) *env {
 	h := web.NewPublic(web.Deps{
 		Directory: st,
 		Jobs:      st,
+		Site:      st,
 		Taxonomy:  config.Taxonomy,
 		Now:       clk.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -156,7 +160,7 @@ func (e *env) employer(t testing.TB, cc, name, topup string, opts ...employerOpt
 
 func (e *env) topUp(t testing.TB, employerID int64, amount string) {
 	t.Helper()
-	if _, err := e.st.TopUp(context.Background(), employerID, decimal.RequireFromString(amount), "test", "top-up"); err != nil {
+	if _, _, err := e.st.TopUp(context.Background(), employerID, decimal.RequireFromString(amount), "test", "top-up", ""); err != nil {
 		t.Fatalf("top up: %v", err)
 	}
 }

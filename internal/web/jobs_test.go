@@ -92,7 +92,7 @@ func TestReplayWithEmptyWallet(t *testing.T) {
 	// A negative balance refuses even a free job.
 	free := e.employer(t, "gh", "Free Ltd", "0", price("0"))
 	e.create(t, free, job("FREE-1"))
-	if _, err := e.st.Adjust(context.Background(), free.ID, decimal.NewFromInt(-5), "test", "correction"); err != nil {
+	if _, _, err := e.st.Adjust(context.Background(), free.ID, decimal.NewFromInt(-5), "test", "correction", ""); err != nil {
 		t.Fatal(err)
 	}
 	neg := e.call(t, free, http.MethodPost, "/api/ats/jobs", job("FREE-2")).wantError(t, http.StatusPaymentRequired, "insufficient_funds")

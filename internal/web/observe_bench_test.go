@@ -43,7 +43,7 @@ func benchmarkCreates(b *testing.B, withLog bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.st.TopUp(context.Background(), emp.ID, decimal.NewFromInt(1_000_000_000), "bench", "funds"); err != nil {
+		if _, _, err := e.st.TopUp(context.Background(), emp.ID, decimal.NewFromInt(1_000_000_000), "bench", "funds", ""); err != nil {
 			b.Fatal(err)
 		}
 		if keys[i], _, err = e.st.IssueKey(context.Background(), emp.ID, false); err != nil {

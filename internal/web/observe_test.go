@@ -81,7 +81,7 @@ func newObsEnv(t testing.TB, tweak func(*web.Deps)) *obsEnv {
 	if err != nil {
 		t.Fatalf("create employer: %v", err)
 	}
-	if _, err := st.TopUp(ctx, emp.ID, decimal.NewFromInt(1000000), "test", "top-up"); err != nil {
+	if _, _, err := st.TopUp(ctx, emp.ID, decimal.NewFromInt(1000000), "test", "top-up", ""); err != nil {
 		t.Fatalf("top up: %v", err)
 	}
 	key, _, err := st.IssueKey(ctx, emp.ID, false)

@@ -57,7 +57,7 @@ func panicTwice(t *testing.T, e *env, emp employer) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusInternalServerError || body.Error.Code != "internal" {
 			t.Fatalf("request %d: status %d, body %s (%v); want 500 internal", i, rec.Code, rec.Body.String(), err)
 		}
-		if rec.Header().Get("X-Request-ID") == "" {
+		if len(rec.Header()["X-Request-ID"]) == 0 {
 			t.Fatalf("request %d: no X-Request-ID on the 500", i)
 		}
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
@@ -28,10 +30,27 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	// One URL, many operations: method and ?action= choose (ServeJobs).
 	jobs.Any("/jobs", a.ServeJobs)
 	jobs.Any("/jobs.php", a.ServeJobs)
+
+	if s.Site == nil {
+		return
+	}
+	// The country sites (package site): public, read-only, cacheable for
+	// a minute; the same host → country step as the API, so an unknown
+	// host is the same 404.
+	site := s.siteHandler()
+	read := []string{http.MethodGet, http.MethodHead}
+	e.Match(read, "/", site.Listing, country)
+	e.Match(read, "/jobs/:slug", site.Job, country) // 200, 301 to the current slug, 404 or 410
+	e.Match(read, "/feed.xml", site.Feed, country)
+	e.Match(read, "/sitemap.xml", site.Sitemap, country) // an index of /sitemaps/<n>.xml past 50,000 URLs
+	e.Match(read, "/sitemaps/:part", site.SitemapPart, country)
+	e.Match(read, "/robots.txt", site.Robots, country)
+	e.Match(read, "/static/site.css", site.Stylesheet, country)
 }
 
 // adminRoutes is the whole surface of the back-office listener.
 func (s *Server) adminRoutes(e *echo.Echo) {
+	e.Use(mw.NoStore) // nothing this listener says is cached, errors included
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics) // admin listener only

@@ -1,7 +1,8 @@
 // Package web assembles atsgate's HTTP listeners: the public one (the ATS
-// API, health) and the back-office one (admin API and pages, health,
+// API, the country sites, health) and the back-office one (admin API and pages, health,
 // metrics). Every route of both is in routes.go, built from the handlers
-// of one package per surface: ats (the ATS dialect) and backoffice, over
+// of one package per surface: ats (the ATS dialect), site (the public
+// country sites) and backoffice, over
 // the shared middleware package. The operability endpoints (/healthz,
 // /readyz, /metrics) live here.
 //
@@ -21,6 +22,7 @@ import (
 	"github.com/atsgate/atsgate/internal/web/ats"
 	"github.com/atsgate/atsgate/internal/web/backoffice"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
+	"github.com/atsgate/atsgate/internal/web/site"
 )
 
 // MaxBodyBytes is the largest request body accepted (1 MiB).
@@ -30,6 +32,8 @@ const MaxBodyBytes = mw.MaxBodyBytes
 type Deps struct {
 	Directory atsgate.Directory
 	Jobs      atsgate.Jobs
+	// Site is what the public country sites read; nil serves no site.
+	Site atsgate.Site
 	// Taxonomy returns a country's reference data by code.
 	Taxonomy func(countryCode string) *atsgate.Taxonomy
 	Logger   *slog.Logger
@@ -117,6 +121,11 @@ func (s *Server) echo(ip echo.IPExtractor, routes func(*echo.Echo)) *echo.Echo {
 // atsHandler is the ATS dialect over this server's dependencies.
 func (s *Server) atsHandler() *ats.Handler {
 	return &ats.Handler{Keys: s.Directory, Jobs: s.Jobs, Taxonomy: s.Taxonomy, Now: s.Now}
+}
+
+// siteHandler is the public country sites over this server's dependencies.
+func (s *Server) siteHandler() *site.Handler {
+	return site.New(s.Site, s.Taxonomy, s.Now, s.Logger)
 }
 
 // backOffice is the back office over this server's dependencies.

@@ -30,6 +30,9 @@ type Job struct {
 	PublishedDate        string `json:"published_date"`
 	PublicLink           string `json:"public_link"`
 	DisapprovalReason    string `json:"disapproval_reason"`
+	// PendingEdit is true while an update of the published job waits for
+	// review; the fields above are the live, approved content.
+	PendingEdit bool `json:"pending_edit"`
 }
 
 // NewJob is j, of country c, on the wire. sanitize makes the description
@@ -41,17 +44,23 @@ func NewJob(j *atsgate.Job, c *atsgate.Country, sanitize func(html string) strin
 		DescriptionTruncated: j.DescriptionCut, Deadline: j.Deadline, ApplyURL: j.ApplyURL, ApplyEmail: j.ApplyEmail,
 		AmountCharged: amount(j.AmountCharged), Currency: c.Currency,
 		ReceivedDate: local(c, j.ReceivedAt), PublishedDate: local(c, j.PublishedAt),
-		PublicLink: j.PublicLink, DisapprovalReason: j.DisapprovalReason}
+		PublicLink: j.PublicLink, DisapprovalReason: j.DisapprovalReason, PendingEdit: j.PendingEdit}
 }
 
-// JobEvent is one state transition of a job, its time local to the job's
-// country. From is "" for the job's creation.
+// JobEvent is one state transition of a job, or one step of an edit of its
+// content, its time local to the job's country. From is "" for the job's
+// creation. Edit is "" for a transition, else the step ("held",
+// "approved", "disapproved", "discarded", or "live" for an auto-publish
+// employer's edit), with Fields the visible fields it changes and From and
+// To both the job's state.
 type JobEvent struct {
-	Time   string `json:"time"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Actor  string `json:"actor"`
-	Reason string `json:"reason"`
+	Time   string   `json:"time"`
+	From   string   `json:"from"`
+	To     string   `json:"to"`
+	Actor  string   `json:"actor"`
+	Reason string   `json:"reason"`
+	Edit   string   `json:"edit"`
+	Fields []string `json:"fields"`
 }
 
 // NewJobEvents is the history evs of a job of country c on the wire, []
@@ -59,22 +68,72 @@ type JobEvent struct {
 func NewJobEvents(evs []atsgate.JobEvent, c *atsgate.Country) []JobEvent {
 	out := make([]JobEvent, len(evs))
 	for i, ev := range evs {
-		out[i] = JobEvent{Time: local(c, ev.CreatedAt), From: string(ev.From), To: string(ev.To), Actor: ev.Actor, Reason: ev.Reason}
+		out[i] = JobEvent{Time: local(c, ev.CreatedAt), From: string(ev.From), To: string(ev.To), Actor: ev.Actor,
+			Reason: ev.Reason, Edit: ev.Edit, Fields: ev.Fields}
+		if out[i].Fields == nil {
+			out[i].Fields = []string{}
+		}
 	}
 	return out
 }
 
-// JobList is the admin API's page of the moderation queue, oldest first.
-// NextAfter, when present, is the ?after= of the next page.
-type JobList struct {
-	Jobs      []Job `json:"jobs"`
-	NextAfter int64 `json:"next_after,omitempty"`
+// FieldChange is one field of an edit's diff: its wire name and its value
+// before and after, as the job shows them ("" for none). A description's
+// sides are sanitised HTML, like Job.Description.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
-// JobDetail is the admin API's job with its history.
+// Edit is a published job's pending edit: who proposed it when (local to
+// the job's country), and what it would change in the live job.
+type Edit struct {
+	ID           int64         `json:"id"`
+	JobID        int64         `json:"job_id"`
+	Actor        string        `json:"actor"`
+	ProposedDate string        `json:"proposed_date"`
+	Changes      []FieldChange `json:"changes"`
+}
+
+// NewEdit is the pending edit p, of a job of country c, on the wire;
+// sanitize is NewJob's.
+func NewEdit(p *atsgate.PendingEdit, c *atsgate.Country, sanitize func(html string) string) Edit {
+	diff := p.Changes()
+	changes := make([]FieldChange, len(diff))
+	for i, d := range diff {
+		changes[i] = FieldChange{Field: d.Field, Old: d.Old, New: d.New}
+		if d.Field == "description" {
+			changes[i].Old, changes[i].New = sanitize(d.Old), sanitize(d.New)
+		}
+	}
+	return Edit{ID: p.Edit.ID, JobID: p.Edit.JobID, Actor: p.Edit.Actor, ProposedDate: local(c, p.Edit.CreatedAt), Changes: changes}
+}
+
+// PendingEdit is an entry of the edits half of the moderation queue: the
+// live job and its pending edit.
+type PendingEdit struct {
+	Job  Job  `json:"job"`
+	Edit Edit `json:"edit"`
+}
+
+// JobList is the admin API's page of the moderation queue, oldest first:
+// pending jobs, and beside them the pending edits of published jobs, each
+// list paged by its own keyset. NextAfter, when present, is the ?after= of
+// the jobs' next page; NextEditAfter the ?edits_after= of the edits'.
+type JobList struct {
+	Jobs          []Job         `json:"jobs"`
+	NextAfter     int64         `json:"next_after,omitempty"`
+	Edits         []PendingEdit `json:"edits"`
+	NextEditAfter int64         `json:"next_edit_after,omitempty"`
+}
+
+// JobDetail is the admin API's job with its history and, for a published
+// job, its pending edit (null when it has none).
 type JobDetail struct {
-	Job    Job        `json:"job"`
-	Events []JobEvent `json:"events"`
+	Job         Job        `json:"job"`
+	Events      []JobEvent `json:"events"`
+	PendingEdit *Edit      `json:"pending_edit"`
 }
 
 // JobResponse is the admin API's answer to an approval or a disapproval:

@@ -25,13 +25,17 @@ type LedgerEntry struct {
 	Period         string `json:"period,omitempty"` // minimum_spend: "2006-01"
 	Actor          string `json:"actor"`
 	Note           string `json:"note"`
+	// Reference is the idempotency reference a top-up or adjustment was
+	// posted with (CLI --reference, the API's Idempotency-Key, a
+	// back-office form's own); left out when it had none.
+	Reference string `json:"reference,omitempty"`
 }
 
 // NewLedgerEntry is le, of an employer of country c, on the wire.
 func NewLedgerEntry(le *atsgate.LedgerEntry, c *atsgate.Country) LedgerEntry {
 	return LedgerEntry{ID: le.ID, Time: local(c, le.CreatedAt), Kind: string(le.Kind), Amount: amount(le.Amount),
 		RunningBalance: amount(le.BalanceAfter), Currency: c.Currency, JobID: le.JobID, Period: le.Period,
-		Actor: le.Actor, Note: le.Note}
+		Actor: le.Actor, Note: le.Note, Reference: le.Reference}
 }
 
 // EntryResponse is the admin API's answer to a top-up or an adjustment:

@@ -5,7 +5,9 @@
 // type, so a field is named and formatted in one place whichever surface
 // prints it. The admin API wraps objects in the typed envelopes of this
 // package (CountryList, EmployerDetail, EntryResponse, …); the CLI prints
-// the object itself, or a JSON array of them for a list.
+// the object itself, or a JSON array of them for a list. The review queue
+// (JobList) holds two lists, pending jobs and pending edits, so the CLI
+// prints it whole, as the API does.
 //
 // The formats, everywhere:
 //   - Amounts are decimal strings with two places ("50.00"), with the

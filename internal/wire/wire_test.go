@@ -57,6 +57,9 @@ func TestShapes(t *testing.T) {
 		BalanceAfter: decimal.RequireFromString("45499.5"), JobID: 12, Actor: "api:mjm_ng_AbCd", Note: "job L-1", CreatedAt: f.t0}
 	minimum := atsgate.LedgerEntry{ID: 40, EmployerID: 7, Kind: atsgate.EntryMinimumSpend, Amount: decimal.NewFromInt(-15499),
 		BalanceAfter: decimal.RequireFromString("30000.5"), Period: "2026-06", Actor: "reconcile", CreatedAt: f.t0.Add(time.Hour)}
+	topup := atsgate.LedgerEntry{ID: 41, EmployerID: 7, Kind: atsgate.EntryTopup, Amount: decimal.NewFromInt(500),
+		BalanceAfter: decimal.RequireFromString("30500.5"), Actor: "admin:olu", Note: "bank transfer", Reference: "GH-2291",
+		CreatedAt: f.t0.Add(2 * time.Hour)}
 	job := atsgate.Job{ID: 12, EmployerID: 7, CountryID: 2, ExternalID: "L-1", Dialect: atsgate.DialectATS,
 		State: atsgate.StatePublished, Title: "Cashier", Description: "<p>Till <b>work</b></p>", Deadline: "2026-08-01",
 		ApplyURL: "https://example.com/apply", AmountCharged: decimal.RequireFromString("4500.5"),
@@ -65,6 +68,12 @@ func TestShapes(t *testing.T) {
 	pending.ID, pending.ExternalID, pending.State, pending.PublishedAt, pending.PublicLink = 13, "L-2", atsgate.StatePending, time.Time{}, ""
 	pending.Description, pending.DescriptionCut = "<p>Till", true // the queue's preview
 	upper := strings.ToUpper
+	edited := job
+	edited.PendingEdit = true
+	proposed := job.Content()
+	proposed.Title, proposed.Description = "Head cashier", "<p>Till and <i>safe</i></p>"
+	edit := atsgate.PendingEdit{Job: edited, Edit: atsgate.Edit{ID: 5, JobID: 12, Status: atsgate.EditPending,
+		Content: proposed, Fields: []string{"title", "description"}, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0.Add(3 * time.Hour)}}
 	key := atsgate.APIKey{ID: 3, EmployerID: 7, Prefix: "mjm_ng_AbCd", CreatedAt: f.t0}
 	revoked := atsgate.APIKey{ID: 2, EmployerID: 7, Prefix: "mjm_ng_ZyXw", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0}
 	lineFrom := time.Date(2026, 6, 1, 0, 0, 0, 0, f.ng.Location)
@@ -84,6 +93,7 @@ func TestShapes(t *testing.T) {
 		{"issued_key", wire.NewIssuedKey("mjm_ng_AbCdSECRET", &key)},
 		{"key_disabled", wire.KeyDisabled{EmployerID: 7, Disabled: true}},
 		{"entry", wire.EntryResponse{Entry: wire.NewLedgerEntry(&charge, &f.ng)}},
+		{"entry_reference", wire.EntryResponse{Entry: wire.NewLedgerEntry(&topup, &f.ng)}},
 		{"statement", func() wire.Statement {
 			s := wire.NewStatement(&atsgate.Statement{EmployerID: 7, Currency: "NGN",
 				OpeningBalance: decimal.NewFromInt(50000), ClosingBalance: decimal.RequireFromString("30000.5"),
@@ -93,11 +103,14 @@ func TestShapes(t *testing.T) {
 			s.NextAfter = 31
 			return s
 		}()},
-		{"jobs", wire.JobList{Jobs: []wire.Job{wire.NewJob(&pending, &f.ng, upper)}, NextAfter: 13}},
-		{"job_detail", wire.JobDetail{Job: wire.NewJob(&job, &f.ng, upper), Events: wire.NewJobEvents([]atsgate.JobEvent{
+		{"jobs", wire.JobList{Jobs: []wire.Job{wire.NewJob(&pending, &f.ng, upper)}, NextAfter: 13,
+			Edits: []wire.PendingEdit{{Job: wire.NewJob(&edited, &f.ng, upper), Edit: wire.NewEdit(&edit, &f.ng, upper)}}}},
+		{"job_detail", wire.JobDetail{Job: wire.NewJob(&edited, &f.ng, upper), Events: wire.NewJobEvents([]atsgate.JobEvent{
 			{From: "", To: atsgate.StatePending, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0},
 			{From: atsgate.StatePending, To: atsgate.StatePublished, Actor: "admin:rita", CreatedAt: f.t0.Add(2 * time.Hour)},
-		}, &f.ng)}},
+			{From: atsgate.StatePublished, To: atsgate.StatePublished, Actor: "api:mjm_ng_AbCd", CreatedAt: f.t0.Add(3 * time.Hour),
+				Edit: atsgate.EventEditHeld, Fields: []string{"title", "description"}},
+		}, &f.ng), PendingEdit: ptr(wire.NewEdit(&edit, &f.ng, upper))}},
 		{"reconciliation", wire.NewReconciliation(&atsgate.Reconciliation{Month: "2026-06", At: f.t0.Add(time.Hour), Lines: []atsgate.ReconciliationLine{
 			{EmployerID: 7, EmployerName: "Lagos Ltd", EmployerCode: "LAGOSLTD", CountryID: 2, CountryCode: "ng", TimeZone: "Africa/Lagos",
 				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
@@ -250,3 +263,5 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

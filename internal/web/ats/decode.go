@@ -22,7 +22,8 @@
 //     integer as a one-element array. Non-positive IDs are kept for Validate
 //     to drop.
 //   - deadline is read with atsgate.ParseDeadline; a value that does not
-//     parse, or is not a string, is silently ignored, as the seed documents.
+//     parse, or is not a string, is ignored, as the seed documents, and
+//     named in JobInput.Warnings so the response can say so.
 //
 // A body that is not exactly one JSON object is an atsgate.EINVALIDJSON
 // error. A leading UTF-8 byte order mark is skipped; invalid UTF-8 inside
@@ -86,7 +87,14 @@ func DecodeJob(body []byte) (in atsgate.JobInput, fieldErrs map[string]string, e
 		case "apply_email":
 			in.ApplyEmail, msg = stringPtr(raw)
 		case "deadline":
-			in.Deadline = deadline(raw)
+			var warning string
+			in.Deadline, warning = deadline(raw)
+			if warning != "" {
+				if in.Warnings == nil {
+					in.Warnings = map[string]string{}
+				}
+				in.Warnings["deadline"] = warning
+			}
 		case "min_experience":
 			in.MinExperience, msg = intPtr(raw)
 		case "max_experience":
@@ -290,16 +298,27 @@ func readExternalID(raw json.RawMessage) (string, string) {
 	return string(raw), ""
 }
 
-func deadline(raw json.RawMessage) *string {
+// Warnings about a deadline that is ignored.
+const (
+	warnDeadlineUnread    = "not understood; ignored (send YYYY-MM-DD)"
+	warnDeadlineNotString = "not a date string; ignored (send YYYY-MM-DD)"
+)
+
+// deadline reads a deadline, or says why it is ignored. An empty string is
+// no deadline, with nothing to say.
+func deadline(raw json.RawMessage) (*string, string) {
 	s, ok := jsonString(raw)
 	if !ok {
-		return nil
+		return nil, warnDeadlineNotString
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, ""
 	}
 	d, ok := atsgate.ParseDeadline(s)
 	if !ok {
-		return nil
+		return nil, warnDeadlineUnread
 	}
-	return &d
+	return &d, ""
 }
 
 func intPtr(raw json.RawMessage) (*int64, string) {

@@ -183,6 +183,7 @@ func TestDecodeJob(t *testing.T) {
 			body: `{"external_id": false, "title": 1, "description": [], "apply_url": 2, "apply_email": 3,
 				"min_experience": "x", "max_experience": 1.5, "salary": true, "specialization": [],
 				"show_company_name": "yes", "states": "x", "qualifications": {}, "deadline": 5}`,
+			want: atsgate.JobInput{Warnings: map[string]string{"deadline": "not a date string; ignored (send YYYY-MM-DD)"}},
 			wantFields: map[string]string{
 				"external_id": "must be a string", "title": "must be a string",
 				"description": "must be a string", "apply_url": "must be a string",
@@ -197,12 +198,12 @@ func TestDecodeJob(t *testing.T) {
 		{name: "deadline Y-m-d", body: `{"deadline": "2024-09-30"}`, want: atsgate.JobInput{Deadline: ptr("2024-09-30")}, wantFields: noFields},
 		{name: "deadline long form", body: `{"deadline": "30 September 2024"}`, want: atsgate.JobInput{Deadline: ptr("2024-09-30")}, wantFields: noFields},
 		{name: "deadline date-time", body: `{"deadline": "2024-09-30T23:59:59+01:00"}`, want: atsgate.JobInput{Deadline: ptr("2024-09-30")}, wantFields: noFields},
-		{name: "deadline unparseable is ignored", body: `{"deadline": "next Friday"}`, wantFields: noFields},
-		{name: "deadline ambiguous is ignored", body: `{"deadline": "01/02/2026"}`, wantFields: noFields},
+		{name: "deadline unparseable is ignored", body: `{"deadline": "next Friday"}`, want: atsgate.JobInput{Warnings: map[string]string{"deadline": "not understood; ignored (send YYYY-MM-DD)"}}, wantFields: noFields},
+		{name: "deadline ambiguous is ignored", body: `{"deadline": "01/02/2026"}`, want: atsgate.JobInput{Warnings: map[string]string{"deadline": "not understood; ignored (send YYYY-MM-DD)"}}, wantFields: noFields},
 		{name: "deadline empty is ignored", body: `{"deadline": ""}`, wantFields: noFields},
-		{name: "deadline number is ignored", body: `{"deadline": 20240930}`, wantFields: noFields},
-		{name: "deadline boolean is ignored", body: `{"deadline": true}`, wantFields: noFields},
-		{name: "deadline object is ignored", body: `{"deadline": {"date": "2024-09-30"}}`, wantFields: noFields},
+		{name: "deadline number is ignored", body: `{"deadline": 20240930}`, want: atsgate.JobInput{Warnings: map[string]string{"deadline": "not a date string; ignored (send YYYY-MM-DD)"}}, wantFields: noFields},
+		{name: "deadline boolean is ignored", body: `{"deadline": true}`, want: atsgate.JobInput{Warnings: map[string]string{"deadline": "not a date string; ignored (send YYYY-MM-DD)"}}, wantFields: noFields},
+		{name: "deadline object is ignored", body: `{"deadline": {"date": "2024-09-30"}}`, want: atsgate.JobInput{Warnings: map[string]string{"deadline": "not a date string; ignored (send YYYY-MM-DD)"}}, wantFields: noFields},
 
 		// show_company_name: every accepted form.
 		{name: "boolean true", body: `{"show_company_name": true}`, want: atsgate.JobInput{ShowCompanyName: ptr(true)}, wantFields: noFields},

@@ -96,11 +96,13 @@ func (h *Handler) createJob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rec := recordOf(job, &p.Country)
+	rec.Warnings = in.Warnings
 	if !created {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
-		return c.JSON(http.StatusOK, recordOf(job, &p.Country))
+		return c.JSON(http.StatusOK, rec)
 	}
-	return c.JSON(http.StatusCreated, recordOf(job, &p.Country))
+	return c.JSON(http.StatusCreated, rec)
 }
 
 func (h *Handler) updateJob(c echo.Context) error {
@@ -113,7 +115,9 @@ func (h *Handler) updateJob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, recordOf(job, &p.Country))
+	rec := recordOf(job, &p.Country)
+	rec.Warnings = in.Warnings
+	return c.JSON(http.StatusOK, rec)
 }
 
 func (h *Handler) closeJob(c echo.Context) error {
@@ -193,6 +197,13 @@ type jobRecord struct {
 	UpdatedDate       string `json:"updated_date"`
 	ClosedDate        string `json:"closed_date"`
 	DisapprovalReason string `json:"disapproval_reason"`
+	// PendingEdit is true while an update of the published job waits for
+	// the board's review; the other fields are the live values until a
+	// reviewer approves it. Always present.
+	PendingEdit bool `json:"pending_edit"`
+	// Warnings, on a create or update, names what the request sent that
+	// was accepted but ignored; absent when there is nothing to say.
+	Warnings map[string]string `json:"warnings,omitempty"`
 }
 
 func recordOf(j *atsgate.Job, c *atsgate.Country) jobRecord {
@@ -206,7 +217,7 @@ func recordOf(j *atsgate.Job, c *atsgate.Country) jobRecord {
 		ExternalID: j.ExternalID, State: string(j.State), ReceivedDate: date(j.ReceivedAt),
 		PublishedDate: date(j.PublishedAt), PublicLink: j.PublicLink, AmountCharged: j.AmountCharged.String(),
 		Title: j.Title, Deadline: j.Deadline, UpdatedDate: date(j.UpdatedAt), ClosedDate: date(j.ClosedAt),
-		DisapprovalReason: j.DisapprovalReason,
+		DisapprovalReason: j.DisapprovalReason, PendingEdit: j.PendingEdit,
 	}
 }
 

@@ -52,7 +52,7 @@ type Handler struct {
 // New returns the back office over bo. proxies tell it when a browser came
 // over HTTPS through a trusted proxy, so cookies get the Secure attribute.
 func New(bo atsgate.BackOffice, log *slog.Logger, now atsgate.Clock, proxies mw.Proxies) *Handler {
-	return &Handler{bo: bo, log: log, now: now, proxies: proxies, pages: parsePages(), ugc: bluemonday.UGCPolicy()}
+	return &Handler{bo: bo, log: log, now: now, proxies: proxies, pages: parsePages(), ugc: mw.Sanitizer()}
 }
 
 func adminOf(c echo.Context) *atsgate.AdminToken {
@@ -356,10 +356,21 @@ func (h *Handler) APIAdjust(c echo.Context) error { return h.apiMoney(c, h.bo.Ad
 
 // postMoney is a wallet operation of an operator: BackOffice.TopUp or
 // BackOffice.Adjust.
-type postMoney func(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note string) (*atsgate.LedgerEntry, error)
+type postMoney func(ctx context.Context, employerID int64, amount decimal.Decimal, actor, note, reference string) (*atsgate.LedgerEntry, bool, error)
+
+// Headers of an idempotent top-up or adjustment on the admin API, as the
+// IETF's Idempotency-Key draft and common payment APIs spell them.
+const (
+	idempotencyKeyHeader = "Idempotency-Key"
+	replayedHeader       = "Idempotent-Replayed"
+)
 
 func (h *Handler) apiMoney(c echo.Context, post postMoney) error {
 	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ref, err := idempotencyKey(c)
 	if err != nil {
 		return err
 	}
@@ -375,11 +386,43 @@ func (h *Handler) apiMoney(c echo.Context, post postMoney) error {
 	if err != nil {
 		return err
 	}
-	le, err := post(c.Request().Context(), emp.ID, amount, adminOf(c).Actor(), body.Note)
+	le, created, err := post(c.Request().Context(), emp.ID, amount, adminOf(c).Actor(), body.Note, ref)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, wire.EntryResponse{Entry: wire.NewLedgerEntry(le, country)})
+	status := http.StatusCreated
+	if !created {
+		// A retry of a request that was posted: the first entry, and a
+		// header that tells the client it was not posted again.
+		status = http.StatusOK
+		c.Response().Header().Set(replayedHeader, "true")
+	}
+	return c.JSON(status, wire.EntryResponse{Entry: wire.NewLedgerEntry(le, country)})
+}
+
+// idempotencyKey reads the optional Idempotency-Key header, the reference
+// of a top-up or adjustment. Sent, it must say something: a blank or
+// repeated header would otherwise quietly post without idempotency, the
+// very double credit the client sent it to prevent.
+func idempotencyKey(c echo.Context) (string, error) {
+	vs := c.Request().Header.Values(idempotencyKeyHeader)
+	if len(vs) == 0 {
+		return "", nil
+	}
+	bad := func(msg string) error {
+		return atsgate.Invalid(map[string]string{idempotencyKeyHeader: msg})
+	}
+	if len(vs) > 1 {
+		return "", bad("must be sent once")
+	}
+	ref := atsgate.NormalReference(vs[0])
+	if ref == "" {
+		return "", bad("must not be blank")
+	}
+	if msg := atsgate.CheckReference(ref); msg != "" {
+		return "", bad(msg)
+	}
+	return ref, nil
 }
 
 func (h *Handler) employerCountry(c echo.Context, id int64) (*atsgate.Employer, *atsgate.Country, error) {
@@ -407,12 +450,32 @@ func (h *Handler) APIIssueKey(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, body.Rotate)
+	plain, key, err := h.issueKey(c, id, body.Rotate)
 	if err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
 	return c.JSON(http.StatusCreated, wire.NewIssuedKey(plain, key))
+}
+
+// issueKey issues an employer's key for the API and the page alike, and
+// logs who did it (never the key).
+func (h *Handler) issueKey(c echo.Context, id int64, rotate bool) (string, *atsgate.APIKey, error) {
+	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, rotate)
+	if err != nil {
+		return "", nil, err
+	}
+	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
+	return plain, key, nil
+}
+
+// disableKey disables an employer's key for the API and the page alike,
+// and logs who did it.
+func (h *Handler) disableKey(c echo.Context, id int64) error {
+	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
+	return nil
 }
 
 // APIDisableKey disables an employer's active API key.
@@ -421,10 +484,9 @@ func (h *Handler) APIDisableKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
+	if err := h.disableKey(c, id); err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
 	return c.JSON(http.StatusOK, wire.KeyDisabled{EmployerID: id, Disabled: true})
 }
 
@@ -481,17 +543,34 @@ func (h *Handler) APIReviews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.JobList{Jobs: make([]wire.Job, len(q.jobs)), NextAfter: q.next}
+	out := wire.JobList{Jobs: make([]wire.Job, len(q.jobs)), NextAfter: q.next,
+		Edits: make([]wire.PendingEdit, len(q.edits)), NextEditAfter: q.editsNext}
 	for i := range q.jobs {
 		out.Jobs[i] = h.jobOut(&q.jobs[i], q.countries)
+	}
+	for i := range q.edits {
+		out.Edits[i] = h.pendingEditOut(&q.edits[i], q.countries)
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// queuePage is one page of the moderation queue, for the API and the page.
+// pendingEditOut renders a queued edit with its live job, both with the
+// descriptions sanitised by the pages' policy: a reviewer's browser never
+// gets an integrator's raw HTML.
+func (h *Handler) pendingEditOut(p *atsgate.PendingEdit, countries map[int64]atsgate.Country) wire.PendingEdit {
+	k := countries[p.Job.CountryID]
+	return wire.PendingEdit{Job: h.jobOut(&p.Job, countries), Edit: wire.NewEdit(p, &k, h.ugc.Sanitize)}
+}
+
+// queuePage is one page of the moderation queue, for the API and the page:
+// pending jobs, and pending edits of published jobs, each with its own
+// keyset (?after= and ?edits_after=).
 type queuePage struct {
 	jobs        []atsgate.Job
 	after, next int64 // the keyset this page started after; the next page's (0 on the last)
+	edits       []atsgate.PendingEdit
+	editsAfter  int64 // the same for the edits, by edit ID
+	editsNext   int64
 	countries   map[int64]atsgate.Country
 }
 
@@ -505,71 +584,124 @@ func (h *Handler) reviewQueue(c echo.Context) (*queuePage, error) {
 	if err != nil {
 		return nil, err
 	}
+	editsAfter, err := queryID(c, "edits_after")
+	if err != nil {
+		return nil, err
+	}
 	jobs, err := h.bo.ReviewQueue(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: after, Limit: adminPageSize + 1})
 	if err != nil {
 		return nil, err
 	}
+	edits, err := h.bo.PendingEdits(c.Request().Context(), atsgate.ReviewFilter{CountryID: countryID, AfterID: editsAfter, Limit: adminPageSize + 1})
+	if err != nil {
+		return nil, err
+	}
 	countries, err := h.countryMap(c)
 	if err != nil {
 		return nil, err
 	}
-	q := &queuePage{jobs: jobs, after: after, countries: countries}
+	q := &queuePage{jobs: jobs, after: after, edits: edits, editsAfter: editsAfter, countries: countries}
 	if len(jobs) > adminPageSize {
 		q.jobs = jobs[:adminPageSize]
 		q.next = q.jobs[adminPageSize-1].ID
 	}
+	if len(edits) > adminPageSize {
+		q.edits = edits[:adminPageSize]
+		q.editsNext = q.edits[adminPageSize-1].Edit.ID
+	}
 	return q, nil
 }
 
-// APIJob shows one job with its history of transitions.
+// APIJob shows one job with its history of transitions and edits, and
+// the field-by-field diff of its pending edit.
 func (h *Handler) APIJob(c echo.Context) error {
-	job, countries, events, err := h.jobDetail(c)
+	d, err := h.jobDetail(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, wire.JobDetail{Job: h.jobOut(job, countries), Events: events})
+	return c.JSON(http.StatusOK, wire.JobDetail{Job: h.jobOut(d.job, d.countries), Events: d.events, PendingEdit: d.edit})
 }
 
-// jobDetail loads the job named by the path with its history, the event
-// times in the job's country time zone; the API and the job page show it.
-func (h *Handler) jobDetail(c echo.Context) (*atsgate.Job, map[int64]atsgate.Country, []wire.JobEvent, error) {
+// detail is a job with what the API and the job page show beside it.
+type detail struct {
+	job       *atsgate.Job
+	countries map[int64]atsgate.Country
+	events    []wire.JobEvent // times in the job's country time zone
+	edit      *wire.Edit      // nil without a pending edit
+}
+
+// jobDetail loads the job named by the path with its history and its
+// pending edit; the API and the job page show it.
+func (h *Handler) jobDetail(c echo.Context) (*detail, error) {
+	ctx := c.Request().Context()
 	id, err := pathID(c, "id")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	job, err := h.bo.JobByID(c.Request().Context(), id)
+	job, err := h.bo.JobByID(ctx, id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	events, err := h.bo.JobEvents(c.Request().Context(), id)
+	var pending *atsgate.PendingEdit
+	if job.PendingEdit {
+		// The edit comes with the live job read in the same snapshot, so
+		// the diff is against the content it would replace. An edit
+		// decided since the first read shows as the job without one.
+		switch p, err := h.bo.PendingEdit(ctx, id); {
+		case err == nil:
+			pending, job = p, &p.Job
+		case atsgate.ErrorCode(err) == atsgate.ENOTFOUND:
+			job.PendingEdit = false
+		default:
+			return nil, err
+		}
+	}
+	events, err := h.bo.JobEvents(ctx, id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	countries, err := h.countryMap(c)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	k := countries[job.CountryID]
-	return job, countries, wire.NewJobEvents(events, &k), nil
+	d := &detail{job: job, countries: countries, events: wire.NewJobEvents(events, &k)}
+	if pending != nil {
+		e := wire.NewEdit(pending, &k, h.ugc.Sanitize)
+		d.edit = &e
+	}
+	return d, nil
 }
 
-// APIApprove approves a pending job (or a published job's pending edit).
+// APIApprove approves a pending job, or applies a published job's pending
+// edit. With {"edit_id": N} it applies only edit N, the one the reviewer
+// read: 409 when the employer has replaced it since.
 func (h *Handler) APIApprove(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := decodeJSON(c, &struct{}{}); err != nil {
+	var body struct {
+		EditID int64 `json:"edit_id"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	job, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	var job *atsgate.Job
+	if body.EditID != 0 {
+		job, err = h.bo.ApproveEdit(c.Request().Context(), id, body.EditID, adminOf(c).Actor())
+	} else {
+		job, err = h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	}
 	if err != nil {
 		return err
 	}
 	return h.moderated(c, job)
 }
 
-// APIDisapprove disapproves a pending job with a reason, refunding it.
+// APIDisapprove disapproves a pending job with a reason, refunding it, or
+// discards a published job's pending edit with a reason, refunding
+// nothing.
 func (h *Handler) APIDisapprove(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -577,11 +709,17 @@ func (h *Handler) APIDisapprove(c echo.Context) error {
 	}
 	var body struct {
 		Reason string `json:"reason"`
+		EditID int64  `json:"edit_id"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	job, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
+	var job *atsgate.Job
+	if body.EditID != 0 {
+		job, err = h.bo.DisapproveEdit(c.Request().Context(), id, body.EditID, adminOf(c).Actor(), body.Reason)
+	} else {
+		job, err = h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), body.Reason)
+	}
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,14 @@ package backoffice
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +79,15 @@ type pageData struct {
 	Data  any
 }
 
+// referenceField is the hidden field of a money form that holds its
+// reference.
+const referenceField = "reference"
+
+// NewReference is a fresh reference for one money form on the page: 128
+// random bits, so two forms never share one, while the form itself,
+// however often it is sent, always carries the same (see pageMoney).
+func (d *pageData) NewReference() string { return "form-" + rand.Text() }
+
 // can reports whether the signed-in role holds a permission, for
 // templates that hide actions the role may not take.
 func (d *pageData) Can(p string) bool {
@@ -128,10 +139,15 @@ func pageHeaders(c echo.Context) {
 var flashes = map[string]string{
 	"approved":    "Job %s approved and published.",
 	"disapproved": "Job %s disapproved; its charge was refunded.",
-	"topup":       "Top-up posted.",
-	"adjust":      "Adjustment posted.",
-	"key_off":     "The API key was disabled.",
-	"reconciled":  "Reconciliation run for %s.",
+	// An edit's decision leaves the job published and its charge alone.
+	"edit_approved":    "The edit of job %s is live.",
+	"edit_disapproved": "The edit of job %s was refused; the job stays as approved.",
+	"topup":            "Top-up posted.",
+	"adjust":           "Adjustment posted.",
+	"topup_again":      "This top-up was already posted as entry %s; it was not posted again.",
+	"adjust_again":     "This adjustment was already posted as entry %s; it was not posted again.",
+	"key_off":          "The API key was disabled.",
+	"reconciled":       "Reconciliation run for %s.",
 	"reconcile_failed": "Reconciliation run for %s, but it failed for some employers: they still read pending below, " +
 		"and the next run tries them again. The server log has the causes.",
 	"signed_out": "You are signed out.",
@@ -161,7 +177,7 @@ func (h *Handler) PageErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		e, status := mw.Classify(err)
-		mw.LogInternal(h.log, c, e, err)
+		mw.LogServerError(h.log, c, e, err)
 		data := map[string]any{"Status": status, "StatusText": http.StatusText(status), "Message": atsgate.ErrorMessage(e), "Fields": e.Fields}
 		return h.render(c, status, "error", http.StatusText(status), data)
 	}
@@ -304,22 +320,67 @@ func (h *Handler) employerNames(c echo.Context, jobs []atsgate.Job) (map[int64]s
 	return out, nil
 }
 
-// ReviewsPage is the moderation queue page.
+// changeView is one row of an edit's diff as the pages show it. Only the
+// description is HTML, sanitised by the pages' policy (in wire.NewEdit);
+// every other value is text and escaped by the template.
+type changeView struct {
+	Field            string
+	Old, New         string
+	HTML             bool
+	OldHTML, NewHTML template.HTML
+}
+
+// editView is a pending edit with its live job, as the pages show it.
+type editView struct {
+	Job      jobView
+	Edit     wire.Edit
+	Proposed string
+	Changes  []changeView
+}
+
+func editViewOf(job jobView, e wire.Edit) editView {
+	v := editView{Job: job, Edit: e, Proposed: e.ProposedDate, Changes: make([]changeView, len(e.Changes))}
+	for i, ch := range e.Changes {
+		v.Changes[i] = changeView{Field: ch.Field, Old: ch.Old, New: ch.New}
+		if ch.Field == "description" {
+			v.Changes[i].HTML = true
+			// wire.NewEdit sanitised both sides with h.ugc.
+			v.Changes[i].OldHTML, v.Changes[i].NewHTML = template.HTML(ch.Old), template.HTML(ch.New) //nolint:gosec
+		}
+	}
+	return v
+}
+
+// ReviewsPage is the moderation queue page: pending jobs, then pending
+// edits of published jobs with their diffs.
 func (h *Handler) ReviewsPage(c echo.Context) error {
 	page, err := h.reviewQueue(c)
 	if err != nil {
 		return err
 	}
 	jobs, countries := page.jobs, page.countries
-	var next string
-	if page.next != 0 {
-		q := url.Values{"after": {strconv.FormatInt(page.next, 10)}}
+	pageLink := func(key string, v int64, otherKey string, other int64) string {
+		q := url.Values{key: {strconv.FormatInt(v, 10)}}
+		if other != 0 {
+			q.Set(otherKey, strconv.FormatInt(other, 10))
+		}
 		if v := c.QueryParam("country"); v != "" {
 			q.Set("country", v)
 		}
-		next = "/admin/reviews?" + q.Encode()
+		return "/admin/reviews?" + q.Encode()
 	}
-	names, err := h.employerNames(c, jobs)
+	var next, nextEdits string
+	if page.next != 0 {
+		next = pageLink("after", page.next, "edits_after", page.editsAfter)
+	}
+	if page.editsNext != 0 {
+		nextEdits = pageLink("edits_after", page.editsNext, "after", page.after)
+	}
+	all := slices.Clone(jobs)
+	for i := range page.edits {
+		all = append(all, page.edits[i].Job)
+	}
+	names, err := h.employerNames(c, all)
 	if err != nil {
 		return err
 	}
@@ -327,26 +388,37 @@ func (h *Handler) ReviewsPage(c echo.Context) error {
 	for i := range jobs {
 		views[i] = h.jobView(&jobs[i], countries, names)
 	}
+	edits := make([]editView, len(page.edits))
+	for i := range page.edits {
+		p := &page.edits[i]
+		edits[i] = editViewOf(h.jobView(&p.Job, countries, names), h.pendingEditOut(p, countries).Edit)
+	}
 	list, err := h.bo.Countries(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	return h.render(c, http.StatusOK, "reviews", "Moderation queue", map[string]any{
-		"Jobs": views, "Countries": list, "Country": c.QueryParam("country"), "Next": next, "First": page.after != 0})
+		"Jobs": views, "Edits": edits, "Countries": list, "Country": c.QueryParam("country"),
+		"Next": next, "NextEdits": nextEdits, "First": page.after != 0 || page.editsAfter != 0})
 }
 
-// JobPage shows one job, its sanitised description and its history.
+// JobPage shows one job, its sanitised description, its pending edit's
+// diff and its history.
 func (h *Handler) JobPage(c echo.Context) error {
-	job, countries, events, err := h.jobDetail(c)
+	d, err := h.jobDetail(c)
 	if err != nil {
 		return err
 	}
-	names, err := h.employerNames(c, []atsgate.Job{*job})
+	names, err := h.employerNames(c, []atsgate.Job{*d.job})
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(job.ID, 10), map[string]any{
-		"J": h.jobView(job, countries, names), "Events": events})
+	view := h.jobView(d.job, d.countries, names)
+	data := map[string]any{"J": view, "Events": d.events}
+	if d.edit != nil {
+		data["Edit"] = editViewOf(view, *d.edit)
+	}
+	return h.render(c, http.StatusOK, "job", "Job "+strconv.FormatInt(d.job.ID, 10), data)
 }
 
 // ApprovePage approves from a form, then returns to where the form was
@@ -356,7 +428,16 @@ func (h *Handler) ApprovePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor()); err != nil {
+	editID, err := formEditID(c)
+	if err != nil {
+		return err
+	}
+	if editID != 0 {
+		_, err = h.bo.ApproveEdit(c.Request().Context(), id, editID, adminOf(c).Actor())
+	} else {
+		_, err = h.bo.Approve(c.Request().Context(), id, adminOf(c).Actor())
+	}
+	if err != nil {
 		return err
 	}
 	return backFromModeration(c, id, "approved")
@@ -369,13 +450,42 @@ func (h *Handler) DisapprovePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason")); err != nil {
+	editID, err := formEditID(c)
+	if err != nil {
+		return err
+	}
+	if editID != 0 {
+		_, err = h.bo.DisapproveEdit(c.Request().Context(), id, editID, adminOf(c).Actor(), formValue(c, "reason"))
+	} else {
+		_, err = h.bo.Disapprove(c.Request().Context(), id, adminOf(c).Actor(), formValue(c, "reason"))
+	}
+	if err != nil {
 		return err
 	}
 	return backFromModeration(c, id, "disapproved")
 }
 
+// formEditID is the edit a form's reviewer read (the forms of an edit
+// carry its ID), or 0 on a pending job's forms: the decision then applies
+// to that edit only, never to one that replaced it meanwhile.
+func formEditID(c echo.Context) (int64, error) {
+	v := formValue(c, "edit")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, atsgate.Invalid(map[string]string{"edit": "is not an edit ID"})
+	}
+	return id, nil
+}
+
+// backFromModeration redirects to the queue or the job page with the
+// decision's message; the edit forms say they were about an edit.
 func backFromModeration(c echo.Context, id int64, done string) error {
+	if formValue(c, "edit") != "" {
+		done = "edit_" + done
+	}
 	back := "/admin/reviews"
 	if formValue(c, "from") == "job" {
 		back = "/admin/jobs/" + strconv.FormatInt(id, 10)
@@ -566,23 +676,48 @@ func (h *Handler) AdjustPage(c echo.Context) error { return h.pageMoney(c, "adju
 
 // pageMoney posts a form's amount with post, then shows the employer page
 // with done's message.
+//
+// Every money form carries a fresh reference (pageData.NewReference), and
+// the store posts a reference once: a double click, a browser resending
+// the form or an operator resubmitting it after a lost reply repeats the
+// reference and gets the first entry back instead of a second credit. The
+// session's CSRF token cannot do this: it lasts the session and fits every
+// form.
 func (h *Handler) pageMoney(c echo.Context, done string, post postMoney) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
+	}
+	ref := atsgate.NormalReference(formValue(c, referenceField))
+	if ref == "" || atsgate.CheckReference(ref) != "" {
+		return h.renderStatement(c, http.StatusUnprocessableEntity, "",
+			atsgate.Invalid(map[string]string{"reference": "is missing from the form or damaged; reload the page and try again"}))
 	}
 	amount, err := atsgate.ParseAmount(strings.TrimSpace(formValue(c, "amount")))
 	if err != nil {
 		return h.renderStatement(c, http.StatusUnprocessableEntity, "",
 			atsgate.Invalid(map[string]string{"amount": "must be a decimal amount with at most two decimals"}))
 	}
-	_, err = post(c.Request().Context(), id, amount, adminOf(c).Actor(), formValue(c, "note"))
-	if code := atsgate.ErrorCode(err); code == atsgate.EINVALID {
+	le, created, err := post(c.Request().Context(), id, amount, adminOf(c).Actor(), formValue(c, "note"), ref)
+	switch atsgate.ErrorCode(err) {
+	case "":
+	case atsgate.EINVALID:
 		return h.renderStatement(c, http.StatusUnprocessableEntity, "", err)
-	} else if err != nil {
+	case atsgate.ECONFLICT:
+		// The same form sent again with another amount or note (edited
+		// after going back, say): it posted once already, and this is not
+		// a retry of that posting.
+		return h.renderStatement(c, http.StatusConflict, "", atsgate.Errorf(atsgate.ECONFLICT,
+			"This form was already posted with a different amount or note, so nothing was posted this time. "+
+				"Check the statement; for a new posting use the fresh form below."))
+	default:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done="+done)
+	q := url.Values{"done": {done}}
+	if !created {
+		q = url.Values{"done": {done + "_again"}, "ref": {strconv.FormatInt(le.ID, 10)}}
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?"+q.Encode())
 }
 
 // IssueKeyPage issues (or rotates) an API key and shows it once, on the
@@ -592,11 +727,10 @@ func (h *Handler) IssueKeyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	plain, key, err := h.bo.IssueKey(c.Request().Context(), id, false)
+	plain, _, err := h.issueKey(c, id, false)
 	if err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key issued", "employer", id, "prefix", key.Prefix, "actor", adminOf(c).Actor())
 	return h.renderStatement(c, http.StatusOK, plain, nil)
 }
 
@@ -606,10 +740,9 @@ func (h *Handler) DisableKeyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.bo.DisableKey(c.Request().Context(), id); err != nil {
+	if err := h.disableKey(c, id); err != nil {
 		return err
 	}
-	h.log.InfoContext(c.Request().Context(), "api key disabled", "employer", id, "actor", adminOf(c).Actor())
 	return c.Redirect(http.StatusSeeOther, "/admin/employers/"+strconv.FormatInt(id, 10)+"?done=key_off")
 }
 
@@ -739,6 +872,6 @@ func (h *Handler) LogsPage(c echo.Context) error {
 		"Logs": views, "Next": next, "First": f.BeforeID != 0,
 		"Q": map[string]string{"employer": c.QueryParam("employer"), "operation": c.QueryParam("operation"),
 			"status": c.QueryParam("status"), "since": c.QueryParam("since"), "until": c.QueryParam("until")},
-		"Operations": []string{"create", "update", "close", "get", "list", "taxonomy", "health"},
+		"Operations": atsgate.LogOperations,
 	})
 }

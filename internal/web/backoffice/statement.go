@@ -234,6 +234,11 @@ func logFilter(c echo.Context) (atsgate.LogFilter, error) {
 		fields["before"] = "must be an entry ID"
 	}
 	f.Operation = strings.TrimSpace(c.QueryParam("operation"))
+	if f.Operation != "" {
+		if msg := atsgate.CheckLogOperation(f.Operation); msg != "" {
+			fields["operation"] = msg
+		}
+	}
 	if s := strings.ToLower(strings.TrimSpace(c.QueryParam("status"))); s != "" {
 		if len(s) == 3 && strings.HasSuffix(s, "xx") && s[0] >= '1' && s[0] <= '5' {
 			f.StatusClass = int(s[0] - '0')

@@ -76,11 +76,18 @@ func Classify(err error) (*atsgate.Error, int) {
 	return e, status
 }
 
-// LogInternal logs err at error level when it classified as internal: the
-// only errors that are a bug or an outage rather than the client's doing.
-func LogInternal(log *slog.Logger, c echo.Context, e *atsgate.Error, err error) {
-	if e.Code == atsgate.EINTERNAL {
+// LogServerError logs the cause of a 5xx: at error level when err
+// classified as internal (a bug), at warn level when a dependency was
+// unavailable (an outage: the client was told to retry, and the operator
+// needs to know why). Other errors are the client's doing and are only in
+// the access log.
+func LogServerError(log *slog.Logger, c echo.Context, e *atsgate.Error, err error) {
+	switch e.Code {
+	case atsgate.EINTERNAL:
 		log.ErrorContext(c.Request().Context(), "internal error",
+			"err", err, "method", c.Request().Method, "path", c.Request().URL.Path)
+	case atsgate.EUNAVAILABLE:
+		log.WarnContext(c.Request().Context(), "unavailable",
 			"err", err, "method", c.Request().Method, "path", c.Request().URL.Path)
 	}
 }
@@ -112,7 +119,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		e, status := Classify(err)
-		LogInternal(log, c, e, err)
+		LogServerError(log, c, e, err)
 		switch e.Code {
 		case atsgate.EUNAUTHORIZED:
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="atsgate"`)

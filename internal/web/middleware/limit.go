@@ -101,11 +101,21 @@ func (l *Limits) PerKey(next echo.HandlerFunc) echo.HandlerFunc {
 func SetRateHeaders(h http.Header, d atsgate.RateDecision) {
 	limit, remaining := strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining)
 	reset := strconv.Itoa(ceilSeconds(d.Reset))
-	h.Set("X-RateLimit-Limit", limit)
-	h.Set("X-RateLimit-Remaining", remaining)
-	h.Set("X-RateLimit-Reset", reset)
-	h.Set("RateLimit-Policy", limit+";w="+strconv.Itoa(int(RateWindow/time.Second)))
-	h.Set("RateLimit", "limit="+limit+", remaining="+remaining+", reset="+reset)
+	SetExact(h, "X-RateLimit-Limit", limit)
+	SetExact(h, "X-RateLimit-Remaining", remaining)
+	SetExact(h, "X-RateLimit-Reset", reset)
+	SetExact(h, "RateLimit-Policy", limit+";w="+strconv.Itoa(int(RateWindow/time.Second)))
+	SetExact(h, "RateLimit", "limit="+limit+", remaining="+remaining+", reset="+reset)
+}
+
+// SetExact sets a response header under exactly the spelling name, not
+// Go's canonical form ("X-RateLimit-Limit", not "X-Ratelimit-Limit"): the
+// docs, the seed and the IETF draft spell them so, and some clients match
+// header names case-sensitively. HTTP/2 lowercases every name anyway.
+// Read such a header back with h[name], not h.Get.
+func SetExact(h http.Header, name, value string) {
+	delete(h, http.CanonicalHeaderKey(name))
+	h[name] = []string{value}
 }
 
 // ceilSeconds is d in whole seconds, rounded up; at least 1 for any

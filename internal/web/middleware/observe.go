@@ -87,7 +87,7 @@ func Observe(log *slog.Logger, metrics Metrics) echo.MiddlewareFunc {
 				id = newRequestID()
 			}
 			c.Set(ctxRequestID, id)
-			c.Response().Header().Set(HeaderRequestID, id)
+			SetExact(c.Response().Header(), HeaderRequestID, id)
 			if err := next(c); err != nil {
 				c.Set(ctxErrorCode, codeOf(err))
 				c.Error(err) // write the response now, so it can be measured
