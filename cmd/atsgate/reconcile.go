@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/wire"
 )
 
@@ -36,7 +37,13 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 		return cliError(err)
 	}
 	out := wire.NewReconciliation(r)
-	return e.print(out, func(w io.Writer) {
+	var failed []atsgate.ReconciliationLine
+	for _, l := range r.Lines {
+		if l.Status == atsgate.ReconcileFailed {
+			failed = append(failed, l)
+		}
+	}
+	if err := e.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "minimum monthly spend for %s: %d employer(s) with a commitment\n", r.Month, len(r.Lines))
 		fmt.Fprintln(w, "EMPLOYER\tCODE\tCOUNTRY\tMINIMUM\tSPEND\tSHORTFALL\tDEBITED\tSTATUS\tENTRY")
 		for _, l := range out.Lines {
@@ -47,7 +54,19 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", l.EmployerID, clean(l.EmployerCode), clean(l.Country),
 				l.Minimum, l.Currency, l.Spend, l.Shortfall, l.Debited, l.Status, entry)
 		}
-	})
+	}); err != nil {
+		return err
+	}
+	// The operator has the shell: each failure's whole cause goes to
+	// stderr, and the exit status tells a script the run is not complete.
+	for _, l := range failed {
+		fmt.Fprintf(e.stderr, "employer %d: %s\n", l.EmployerID, escape(l.Err.Error(), layout))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("reconcile %s: %d of %d employer(s) failed and stay owed; run it again once the cause is fixed",
+			r.Month, len(failed), len(r.Lines))
+	}
+	return nil
 }
 
 // cmdLedgerVerify checks the ledger invariants and fails on any breach, so

@@ -32,6 +32,7 @@ func TestCLIReconcileAndVerify(t *testing.T) {
 			var emp wire.Employer
 			cli(t, vars, &emp, "employer", "add", "--country", "ke", "--name", "Acme", "--min-monthly-spend", "500",
 				"--commitment-start", "2020-01")
+			backdateEmployer(t, vars["DATABASE_URL"], emp.ID, time.Date(2019, 11, 5, 0, 0, 0, 0, time.UTC))
 			id := jsonID(emp.ID)
 			cli(t, vars, nil, "wallet", "topup", "--employer", id, "--amount", "100")
 
@@ -121,7 +122,7 @@ func TestScheduleCatchesUp(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
 			var now atomicTime
-			now.Set(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC))
+			now.Set(time.Date(2026, 8, 20, 9, 0, 0, 0, time.UTC)) // a customer since August
 			st, err := store.Open(ctx, dbtest.URL(t, dialect), store.WithClock(now.Get))
 			if err != nil {
 				t.Fatal(err)
@@ -153,6 +154,7 @@ func TestScheduleCatchesUp(t *testing.T) {
 				return periods
 			}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			now.Set(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC))
 
 			// Started on 5 October: September is caught up, October is not due.
 			stop := startSchedule(ctx, st, log)

@@ -43,6 +43,7 @@ func TestCLIAndAdminAPIAgree(t *testing.T) {
 			var own, dft wire.Employer
 			cli(t, vars, &own, "employer", "add", "--country", "ng", "--name", "Lagos Ltd", "--price", "4500.50",
 				"--min-monthly-spend", "20000", "--commitment-start", "2020-01")
+			backdateEmployer(t, vars["DATABASE_URL"], own.ID, time.Date(2019, 12, 1, 0, 0, 0, 0, time.UTC))
 			var dftAdded any
 			cli(t, vars, &dftAdded, "employer", "add", "--country", "gh", "--name", "Small Co", "--auto-publish")
 			recode(t, dftAdded, &dft)

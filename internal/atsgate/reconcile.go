@@ -11,9 +11,10 @@ import (
 // or would do, for one employer and month.
 type ReconcileStatus string
 
-// Reconciliation statuses. Reconcile reports the first five; the read-only
-// report uses ReconcileDebited, ReconcileMet, ReconcilePending, ReconcileOpen
-// and ReconcileSkippedBeforeCommitment.
+// Reconciliation statuses. Reconcile reports all but ReconcilePending and
+// ReconcileOpen; the read-only report uses ReconcileDebited, ReconcileMet,
+// ReconcilePending, ReconcileOpen, the skips but ReconcileSkippedUnfinished,
+// and ReconcileFailed.
 const (
 	// ReconcileDebited: spend fell short and the shortfall was (or, in a
 	// report, has been) debited as one minimum_spend entry.
@@ -29,6 +30,18 @@ const (
 	// ReconcileSkippedBeforeCommitment: the month is before the employer's
 	// commitment start.
 	ReconcileSkippedBeforeCommitment ReconcileStatus = "skipped_before_commitment"
+	// ReconcileSkippedBeforeCreation: the month ended before the employer
+	// was created, whatever its commitment start says. The month it was
+	// created in counts in full.
+	ReconcileSkippedBeforeCreation ReconcileStatus = "skipped_before_creation"
+	// ReconcileSkippedInactive: the month fell short, but the employer is
+	// inactive, so nothing is debited (its keys do not work, so it cannot
+	// spend). A run after it is made active again debits the month.
+	ReconcileSkippedInactive ReconcileStatus = "skipped_inactive"
+	// ReconcileFailed: this employer's line could not be computed or
+	// debited; Err says why. Nothing was posted for it, the run went on
+	// with the others, and running it again retries.
+	ReconcileFailed ReconcileStatus = "failed"
 	// ReconcilePending (report only): the month has ended with a shortfall
 	// that no run has debited yet; the next run will.
 	ReconcilePending ReconcileStatus = "pending"
@@ -68,6 +81,9 @@ type ReconciliationLine struct {
 	// is its amount as a positive number.
 	EntryID int64
 	Debited decimal.Decimal
+	// Err is why a ReconcileFailed line failed. Its cause is for the log;
+	// show people ErrorMessage(Err).
+	Err error
 }
 
 // Reconciler runs and reports the monthly minimum-spend reconciliation.
@@ -75,8 +91,11 @@ type Reconciler interface {
 	// Reconcile debits, once, the shortfall of every committed employer
 	// (or only employerID when not 0) for month ("2006-01") if that month
 	// has ended in the employer's country. Running it again, or from many
-	// instances at once, changes nothing. EINVALID for a malformed month or
-	// an employer without a commitment, ENOTFOUND for an unknown employer.
+	// instances at once, changes nothing. An employer whose line fails is
+	// reported ReconcileFailed with its Err, and the run goes on with the
+	// others: the error returned is for the run as a whole. EINVALID for a
+	// malformed month or an employer without a commitment, ENOTFOUND for
+	// an unknown employer.
 	Reconcile(ctx context.Context, month string, employerID int64, actor string) (*Reconciliation, error)
 	// ReconciliationReport computes the same table without changing
 	// anything, for every committed employer (of countryID when not 0).

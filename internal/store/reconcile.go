@@ -27,6 +27,8 @@ type commitmentRow struct {
 	CountryCode          string
 	TimeZone             string
 	Currency             string
+	Active               bool
+	CreatedAt            time.Time
 }
 
 // commitments lists the employers with a commitment, all of them or one
@@ -35,7 +37,7 @@ func (s *Store) commitments(ctx context.Context, employerID, countryID int64) ([
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	q := `SELECT e.id, e.name, e.code, e.country_id, e.min_monthly_spend_minor,
-       COALESCE(e.commitment_start, '') AS commitment_start,
+       COALESCE(e.commitment_start, '') AS commitment_start, e.active, e.created_at,
        c.code AS country_code, c.time_zone, w.currency
 FROM employers e
 JOIN countries c ON c.id = e.country_id
@@ -93,12 +95,25 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 			lines = append(lines, l)
 			continue
 		}
+		// A commitment may start before the employer was created (a start
+		// typed as the current month, or an earlier one): the months that
+		// ended before it existed owe nothing.
+		if !to.After(r.CreatedAt) {
+			l.Status = atsgate.ReconcileSkippedBeforeCreation
+			lines = append(lines, l)
+			continue
+		}
 		var spend int64
 		if err := s.bounded(ctx, func(ctx context.Context) (err error) {
 			spend, err = monthSpend(s.rdb.WithContext(ctx), r.ID, from, to)
 			return err
 		}); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			l.Status, l.Err = atsgate.ReconcileFailed, fmt.Errorf("month spend of employer %d: %w", r.ID, err)
+			lines = append(lines, l)
+			continue
 		}
 		l.Spend = fromMinor(spend)
 		if short := r.MinMonthlySpendMinor - spend; short > 0 {
@@ -109,6 +124,8 @@ func (s *Store) reconcileLines(ctx context.Context, month string, employerID, co
 			l.Status, l.EntryID, l.Debited = atsgate.ReconcileDebited, e.ID, fromMinor(-e.AmountMinor)
 		case now.Before(to):
 			l.Status = atsgate.ReconcileOpen
+		case l.Shortfall.IsPositive() && !r.Active:
+			l.Status = atsgate.ReconcileSkippedInactive
 		case l.Shortfall.IsPositive():
 			l.Status = atsgate.ReconcilePending
 		default:
@@ -177,25 +194,41 @@ func (s *Store) Reconcile(ctx context.Context, month string, employerID int64, a
 		case atsgate.ReconcileOpen:
 			l.Status = atsgate.ReconcileSkippedUnfinished
 		case atsgate.ReconcilePending:
-			id, err := s.debitMinimum(ctx, l, month, actor, now)
-			switch {
-			case errors.Is(err, errMinimumMet):
-				l.Status = atsgate.ReconcileMet
-			case errors.Is(err, errAlreadyReconciled):
-				posted, err := s.minimumEntries(ctx, month, l.EmployerID, 0)
-				if err != nil {
-					return nil, err
+			// One employer's failure is its own line's: the others are
+			// still owed their run. Only the end of the run itself (its
+			// context) stops it.
+			if err := s.reconcileLine(ctx, l, month, actor, now); err != nil {
+				if ctx.Err() != nil {
+					return nil, fmt.Errorf("reconcile %s: %w", month, ctx.Err())
 				}
-				e := posted[l.EmployerID]
-				l.Status, l.EntryID, l.Debited = atsgate.ReconcileAlreadyReconciled, e.ID, fromMinor(-e.AmountMinor)
-			case err != nil:
-				return nil, fmt.Errorf("reconcile %s for employer %d: %w", month, l.EmployerID, err)
-			default:
-				l.Status, l.EntryID, l.Debited = atsgate.ReconcileDebited, id, l.Shortfall
+				l.Status, l.Err = atsgate.ReconcileFailed, fmt.Errorf("reconcile %s for employer %d: %w", month, l.EmployerID, err)
 			}
 		}
 	}
 	return &atsgate.Reconciliation{Month: month, At: now, Lines: lines}, nil
+}
+
+// reconcileLine debits a pending line's shortfall and sets its outcome.
+func (s *Store) reconcileLine(ctx context.Context, l *atsgate.ReconciliationLine, month, actor string, now time.Time) error {
+	id, err := s.debitMinimum(ctx, l, month, actor, now)
+	switch {
+	case errors.Is(err, errMinimumMet):
+		l.Status = atsgate.ReconcileMet
+	case errors.Is(err, errInactive):
+		l.Status = atsgate.ReconcileSkippedInactive
+	case errors.Is(err, errAlreadyReconciled):
+		posted, err := s.minimumEntries(ctx, month, l.EmployerID, 0)
+		if err != nil {
+			return err
+		}
+		e := posted[l.EmployerID]
+		l.Status, l.EntryID, l.Debited = atsgate.ReconcileAlreadyReconciled, e.ID, fromMinor(-e.AmountMinor)
+	case err != nil:
+		return err
+	default:
+		l.Status, l.EntryID, l.Debited = atsgate.ReconcileDebited, id, l.Shortfall
+	}
+	return nil
 }
 
 // errAlreadyReconciled rolls back a debit whose entry another run posted.
@@ -204,6 +237,10 @@ var errAlreadyReconciled = errors.New("already reconciled")
 // errMinimumMet ends a debit whose spend, read again under the wallet lock,
 // reached the minimum after all.
 var errMinimumMet = errors.New("minimum met")
+
+// errInactive ends a debit whose employer, read again under the wallet
+// lock, was made inactive since the run read it.
+var errInactive = errors.New("employer inactive")
 
 // debitMinimum posts the line's shortfall, as read again under the wallet
 // lock, and returns the new entry's ID; errAlreadyReconciled when the
@@ -216,6 +253,13 @@ func (s *Store) debitMinimum(ctx context.Context, l *atsgate.ReconciliationLine,
 		// this lock, so it is counted, not missed.
 		if err := s.forUpdate(tx).Take(&walletRow{}, "employer_id = ?", l.EmployerID).Error; err != nil {
 			return err
+		}
+		var active []bool
+		if err := tx.Model(&employerRow{}).Where("id = ?", l.EmployerID).Pluck("active", &active).Error; err != nil {
+			return err
+		}
+		if len(active) != 1 || !active[0] {
+			return errInactive
 		}
 		spend, err := monthSpend(tx, l.EmployerID, l.From, l.To)
 		if err != nil {
@@ -250,7 +294,7 @@ RETURNING id`, l.EmployerID, string(atsgate.EntryMinimumSpend), amount, balance,
 		id = ids[0]
 		return nil
 	})
-	if errors.Is(err, errAlreadyReconciled) || errors.Is(err, errMinimumMet) {
+	if errors.Is(err, errAlreadyReconciled) || errors.Is(err, errMinimumMet) || errors.Is(err, errInactive) {
 		return 0, err
 	}
 	if err != nil {

@@ -63,12 +63,15 @@ func newAdminEnv(t testing.TB) *adminEnv {
 		}
 		a.tokens[r] = plain
 	}
-	// Acme's commitment starts in May 2026, a finished month at t0.
+	// Acme's commitment starts in May 2026, a finished month at t0; it has
+	// been a customer since April, so May is owed.
+	e.clock.Set(time.Date(2026, 4, 20, 9, 0, 0, 0, time.UTC))
 	a.acme = e.employer(t, "gh", "Acme Ltd", "1000", func(in *atsgate.EmployerInput) {
 		in.Code = "ACME"
 		in.MinMonthlySpend = "300"
 		in.CommitmentStart = "2026-05"
 	})
+	e.clock.Set(t0)
 	a.lagos = e.employer(t, "ng", "Lagos Ltd", "50000")
 	return a
 }

@@ -1,13 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -157,4 +162,46 @@ func TestStatementPagedAndStreamed(t *testing.T) {
 			t.Fatalf("the page before the last starts at %v, want %d", rows[0], ids[n-200])
 		}
 	})
+}
+
+// TestStatementCSVOutlivesWriteTimeout: a CSV export that takes longer
+// than the listener's WriteTimeout, because it is long and its client
+// reads slowly, is still sent whole: each flush moves the deadline on.
+func TestStatementCSVOutlivesWriteTimeout(t *testing.T) {
+	t.Parallel()
+	a := newAdminEnv(t)
+	const n = 30000
+	id := manyEntries(t, a, n)
+	srv := httptest.NewUnstartedServer(a.handler)
+	srv.Config.WriteTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL+"/admin/api/employers/"+itoa(id)+"/statement?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+a.tokens[atsgate.RoleFinance])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	start := time.Now()
+	var body bytes.Buffer
+	buf := make([]byte, 16<<10)
+	for {
+		k, err := res.Body.Read(buf)
+		body.Write(buf[:k])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes in %s: %v", body.Len(), time.Since(start), err)
+		}
+		time.Sleep(2 * time.Millisecond) // a slow reader
+	}
+	if took := time.Since(start); took < srv.Config.WriteTimeout {
+		t.Logf("the download took %s, within the write timeout: the test proves little", took)
+	}
+	rows, err := csv.NewReader(&body).ReadAll()
+	if err != nil || len(rows) != 1+1+n+1+len(atsgate.EntryKinds) || rows[2+n][2] != "closing_balance" {
+		t.Fatalf("%d rows (%v), want all %d entries and the totals", len(rows), err, n)
+	}
 }

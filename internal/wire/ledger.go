@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -150,6 +151,8 @@ type ReconciliationLine struct {
 	Status       string `json:"status"`
 	EntryID      int64  `json:"entry_id,omitempty"` // the month's minimum_spend entry
 	Debited      string `json:"debited"`
+	// Error says why a line's status is "failed"; left out otherwise.
+	Error string `json:"error,omitempty"`
 }
 
 // NewReconciliation is r on the wire.
@@ -161,9 +164,24 @@ func NewReconciliation(r *atsgate.Reconciliation) Reconciliation {
 			EmployerCode: l.EmployerCode, Country: l.CountryCode, Currency: l.Currency,
 			From: l.From.Format(atsgate.DateTimeLayout), To: l.To.Format(atsgate.DateTimeLayout),
 			Minimum: amount(l.Minimum), Spend: amount(l.Spend), Shortfall: amount(l.Shortfall),
-			Status: string(l.Status), EntryID: l.EntryID, Debited: amount(l.Debited)}
+			Status: string(l.Status), EntryID: l.EntryID, Debited: amount(l.Debited), Error: Failure(l.Err)}
 	}
 	return out
+}
+
+// Failure is what a person is told of an error: a domain error as it
+// reads, fields included, and for any other only that it was internal,
+// since its cause (a driver's message, a query) is for the server's log.
+func Failure(err error) string {
+	var e *atsgate.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e) && e.Code != atsgate.EINTERNAL:
+		return e.Error()
+	default:
+		return "internal error (its cause is logged)"
+	}
 }
 
 // LedgerCheck is the outcome of verifying the ledger's invariants.

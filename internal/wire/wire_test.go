@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -115,6 +116,10 @@ func TestShapes(t *testing.T) {
 				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
 				Spend: decimal.RequireFromString("4500.5"), Shortfall: decimal.RequireFromString("15499.5"),
 				Status: atsgate.ReconcileDebited, EntryID: 40, Debited: decimal.RequireFromString("15499.5")},
+			{EmployerID: 9, EmployerName: "Broke Ltd", EmployerCode: "BROKE", CountryID: 2, CountryCode: "ng", TimeZone: "Africa/Lagos",
+				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
+				Spend: decimal.Zero, Shortfall: decimal.NewFromInt(20000), Status: atsgate.ReconcileFailed, Debited: decimal.Zero,
+				Err: fmt.Errorf("reconcile 2026-06 for employer 9: %w", atsgate.Invalid(map[string]string{"amount": "would take the balance beyond the largest a wallet holds (10^15)"}))},
 		}})},
 		{"ledger_check", wire.NewLedgerCheck([]atsgate.Breach{{Rule: atsgate.RuleOneRefund, EmployerID: 7, JobID: 12, Message: "job 12 was refunded twice"}})},
 		{"logs", wire.LogList{Logs: wire.NewLogEntries([]atsgate.LogEntry{
@@ -181,6 +186,24 @@ func TestWriteStatement(t *testing.T) {
 	err := wire.WriteStatement(io.Discard, wire.Statement{}, func(func(wire.LedgerEntry) error) error { return stop })
 	if !errors.Is(err, stop) {
 		t.Errorf("err = %v, want the stream's", err)
+	}
+}
+
+// TestFailure: people read a domain error whole and only that an internal
+// error happened, never its cause.
+func TestFailure(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{fmt.Errorf("wrapped: %w", atsgate.Invalid(map[string]string{"amount": "is too large"})), "validation_failed: the request has invalid fields; amount is too large"},
+		{atsgate.Internal(errors.New("pq: password authentication failed for user atsgate")), "internal error (its cause is logged)"},
+		{errors.New("dial tcp 10.0.0.5:5432: connection refused"), "internal error (its cause is logged)"},
+	} {
+		if got := wire.Failure(tt.err); got != tt.want {
+			t.Errorf("Failure(%v) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }
 

@@ -752,7 +752,9 @@ func (h *Handler) APIReconciliation(c echo.Context) error {
 	return c.JSON(http.StatusOK, wire.NewReconciliation(r))
 }
 
-// APIReconcile runs the reconciliation of a month now.
+// APIReconcile runs the reconciliation of a month now. An employer that
+// fails is a line with status "failed" and its error; the others are done,
+// so the answer is still 200.
 func (h *Handler) APIReconcile(c echo.Context) error {
 	employerID, err := queryID(c, "employer")
 	if err != nil {
@@ -762,7 +764,23 @@ func (h *Handler) APIReconcile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.logFailures(c, r)
 	return c.JSON(http.StatusOK, wire.NewReconciliation(r))
+}
+
+// logFailures logs each employer a reconciliation run failed for, with
+// its cause, which the answer shows only as far as people may see it. It
+// reports whether there was any.
+func (h *Handler) logFailures(c echo.Context, r *atsgate.Reconciliation) bool {
+	failed := false
+	for _, l := range r.Lines {
+		if l.Status == atsgate.ReconcileFailed {
+			failed = true
+			h.log.ErrorContext(c.Request().Context(), "reconcile minimum monthly spend: an employer failed",
+				"month", r.Month, "employer_id", l.EmployerID, "actor", adminOf(c).Actor(), "err", l.Err)
+		}
+	}
+	return failed
 }
 
 // APILogs lists integration log entries, newest first, with filters.

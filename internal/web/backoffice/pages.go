@@ -148,7 +148,9 @@ var flashes = map[string]string{
 	"adjust_again":     "This adjustment was already posted as entry %s; it was not posted again.",
 	"key_off":          "The API key was disabled.",
 	"reconciled":       "Reconciliation run for %s.",
-	"signed_out":       "You are signed out.",
+	"reconcile_failed": "Reconciliation run for %s, but it failed for some employers: they still read pending below, " +
+		"and the next run tries them again. The server log has the causes.",
+	"signed_out": "You are signed out.",
 }
 
 func flash(c echo.Context) string {
@@ -751,6 +753,7 @@ type reconLineView struct {
 	Minimum, Spend, Shortfall, Debited string
 	Period                             string
 	Owed                               bool
+	Failure                            string // why a failed line failed, as people may read it
 }
 
 // lastMonth is the month before now's, in UTC: the one a report is most
@@ -791,7 +794,7 @@ func (h *Handler) renderReconciliation(c echo.Context, r *atsgate.Reconciliation
 		m := func(d decimal.Decimal) string { return atsgate.Money{Amount: d, Currency: l.Currency}.String() }
 		lines[i] = reconLineView{L: l, Minimum: m(l.Minimum), Spend: m(l.Spend), Shortfall: m(l.Shortfall), Debited: m(l.Debited),
 			Period: l.From.Format("2006-01-02 15:04") + " – " + l.To.Format("2006-01-02 15:04 MST"),
-			Owed:   l.Status == atsgate.ReconcilePending}
+			Owed:   l.Status == atsgate.ReconcilePending, Failure: wire.Failure(l.Err)}
 		s, ok := byCur[l.Currency]
 		if !ok {
 			s = &sum{Currency: l.Currency}
@@ -819,10 +822,15 @@ func (h *Handler) renderReconciliation(c echo.Context, r *atsgate.Reconciliation
 // ReconcilePage runs the reconciliation of a month from the report page.
 func (h *Handler) ReconcilePage(c echo.Context) error {
 	month := strings.TrimSpace(formValue(c, "month"))
-	if _, err := h.bo.Reconcile(c.Request().Context(), month, 0, adminOf(c).Actor()); err != nil {
+	r, err := h.bo.Reconcile(c.Request().Context(), month, 0, adminOf(c).Actor())
+	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/reconciliation?"+url.Values{"month": {month}, "done": {"reconciled"}, "ref": {month}}.Encode())
+	done := "reconciled"
+	if h.logFailures(c, r) {
+		done = "reconcile_failed"
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/reconciliation?"+url.Values{"month": {month}, "done": {done}, "ref": {month}}.Encode())
 }
 
 // --- integration log -------------------------------------------------------
