@@ -984,6 +984,11 @@ func TestAdminPagesContent(t *testing.T) {
 			t.Errorf("reconciliation page lacks %q", want)
 		}
 	}
+	// A month still running has nothing to run: no button, a sentence.
+	_, html = b.page("/admin/reconciliation?month=2027-01")
+	if strings.Contains(html, "Run reconciliation for") || !strings.Contains(html, "Nothing to run for 2027-01") || !strings.Contains(html, "open") {
+		t.Errorf("the page of a running month offers a run, or does not say why not:\n%s", html)
+	}
 	if status, html := b.page("/admin/reconciliation?month=soon"); status != 422 || !strings.Contains(html, "month") {
 		t.Errorf("bad month: %d", status)
 	}

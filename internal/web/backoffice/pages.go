@@ -814,9 +814,17 @@ func (h *Handler) renderReconciliation(c echo.Context, r *atsgate.Reconciliation
 	if err != nil {
 		return err
 	}
+	// A run only does something for a line that ended short and is not
+	// debited yet, or that failed; for a month still running everywhere,
+	// or settled, the page says so instead of offering a button that does
+	// nothing.
+	runnable := false
+	for _, l := range r.Lines {
+		runnable = runnable || l.Status == atsgate.ReconcilePending || l.Status == atsgate.ReconcileFailed
+	}
 	return h.render(c, http.StatusOK, "reconciliation", "Reconciliation "+r.Month, map[string]any{
 		"R": r, "Lines": lines, "Sums": sums, "Countries": list, "Country": c.QueryParam("country"),
-		"At": r.At.UTC().Format("2006-01-02 15:04:05 UTC")})
+		"At": r.At.UTC().Format("2006-01-02 15:04:05 UTC"), "Runnable": runnable})
 }
 
 // ReconcilePage runs the reconciliation of a month from the report page.
