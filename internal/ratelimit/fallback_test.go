@@ -248,10 +248,13 @@ func TestFallbackDeadRedis(t *testing.T) {
 		t.Fatalf("Mode %q, Degraded %v, LastError %v; want degraded with an error", f.Mode(), f.Degraded(), f.LastError())
 	}
 
-	before := counter.commands.Load() + counter.dials.Load()
+	// Commands, not dials: the client's pool keeps MinIdleConns by dialing
+	// in the background on its own schedule, which no request causes (a
+	// request's command would be counted before any dial it made).
+	before := counter.commands.Load()
 	ds := timedAllow(t, f, "k2", 200)
-	if got := counter.commands.Load() + counter.dials.Load(); got != before {
-		t.Fatalf("degraded requests touched Redis: %d commands and dials, want %d", got, before)
+	if got := counter.commands.Load(); got != before {
+		t.Fatalf("degraded requests sent Redis %d commands, want none", got-before)
 	}
 	t.Logf("degraded requests: median %v, max %v", median(ds), slices.Max(ds))
 	if m := median(ds); m > fastBound {
