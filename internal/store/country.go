@@ -139,48 +139,64 @@ func (s *Store) CountryByHost(ctx context.Context, host string) (*atsgate.Countr
 // instances; the TTL bounds it should editing ever be added.
 const hostTableTTL = 2 * time.Second
 
-// hostTable is every host with its country, as last loaded.
+// hostTable is every host with its country, as last loaded. Lookups read
+// an immutable snapshot without a lock, so every API request's host check
+// costs a map read, and a reload (which waits on the database) never
+// holds up the requests for hosts the snapshot already knows.
 type hostTable struct {
-	mu         sync.Mutex
-	at         time.Time // when byHost was loaded; zero before the first load
-	byHost     map[string]atsgate.Country
-	refreshing bool // a background reload is running
+	snap       atomic.Pointer[hostSnapshot]
+	reload     sync.Mutex  // one reload at a time; misses wait for it
+	refreshing atomic.Bool // a background reload is running
 	loads      atomic.Int64
+}
+
+// hostSnapshot is one load of the host table.
+type hostSnapshot struct {
+	at     time.Time
+	byHost map[string]atsgate.Country
 }
 
 // hostReloadTimeout bounds a background reload of the table.
 const hostReloadTimeout = 5 * time.Second
 
 // find returns the country of host, or nil when no country serves it.
-// A host the table knows is answered at once, stale or not (countries are
-// never removed), and a stale table is then reloaded in the background. A
-// host it does not know, on a stale table, waits for a reload, one for all
-// the callers that ask meanwhile.
+// A host the snapshot knows is answered at once, stale or not (countries
+// are never removed), and a stale snapshot is then reloaded in the
+// background. A host it does not know, on a stale snapshot, waits for a
+// reload, one for all the callers that ask meanwhile.
 func (t *hostTable) find(ctx context.Context, host string, load func(context.Context) ([]atsgate.Country, error)) (*atsgate.Country, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c, ok := t.byHost[host]
-	fresh := !t.at.IsZero() && time.Since(t.at) < hostTableTTL
-	switch {
-	case ok && !fresh:
-		t.refreshInBackground(load)
-		fallthrough
-	case ok:
-		return &c, nil // a copy: callers may not share it
-	case fresh:
-		return nil, nil
+	snap := t.snap.Load()
+	if snap != nil {
+		if c, ok := snap.byHost[host]; ok {
+			if !snap.fresh() {
+				t.refreshInBackground(load)
+			}
+			return &c, nil // a copy: callers may not share it
+		}
+		if snap.fresh() {
+			return nil, nil
+		}
 	}
-	if err := t.reload(ctx, load); err != nil {
-		return nil, err
+	t.reload.Lock()
+	defer t.reload.Unlock()
+	// Another caller may have reloaded while this one waited.
+	if snap = t.snap.Load(); snap == nil || !snap.fresh() {
+		if err := t.load(ctx, load); err != nil {
+			return nil, err
+		}
+		snap = t.snap.Load()
 	}
-	if c, ok = t.byHost[host]; !ok {
-		return nil, nil
+	if c, ok := snap.byHost[host]; ok {
+		return &c, nil
 	}
-	return &c, nil
+	return nil, nil
 }
 
-// reload replaces the table with what load returns; t.mu is held.
-func (t *hostTable) reload(ctx context.Context, load func(context.Context) ([]atsgate.Country, error)) error {
+// fresh reports whether the snapshot is recent enough to trust a miss.
+func (s *hostSnapshot) fresh() bool { return !s.at.IsZero() && time.Since(s.at) < hostTableTTL }
+
+// load replaces the snapshot with what load returns.
+func (t *hostTable) load(ctx context.Context, load func(context.Context) ([]atsgate.Country, error)) error {
 	countries, err := load(ctx)
 	if err != nil {
 		return err
@@ -192,33 +208,29 @@ func (t *hostTable) reload(ctx context.Context, load func(context.Context) ([]at
 			byHost[h] = k
 		}
 	}
-	t.byHost, t.at = byHost, time.Now()
+	t.snap.Store(&hostSnapshot{at: time.Now(), byHost: byHost})
 	return nil
 }
 
-// refreshInBackground reloads the table off the request path, once at a
-// time; a failure leaves the stale table to answer. t.mu is held.
+// refreshInBackground reloads the snapshot off the request path, once at
+// a time; a failure leaves the stale snapshot to answer.
 func (t *hostTable) refreshInBackground(load func(context.Context) ([]atsgate.Country, error)) {
-	if t.refreshing {
+	if !t.refreshing.CompareAndSwap(false, true) {
 		return
 	}
-	t.refreshing = true
 	go func() {
+		defer t.refreshing.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), hostReloadTimeout)
 		defer cancel()
-		countries, err := load(ctx)
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		t.refreshing = false
-		if err == nil {
-			_ = t.reload(ctx, func(context.Context) ([]atsgate.Country, error) { return countries, nil })
-		}
+		t.reload.Lock()
+		defer t.reload.Unlock()
+		_ = t.load(ctx, load)
 	}()
 }
 
-// invalidate makes the next find reload, as after adding a country here.
+// invalidate makes the next miss reload, as after adding a country here.
 func (t *hostTable) invalidate() {
-	t.mu.Lock()
-	t.at = time.Time{}
-	t.mu.Unlock()
+	if snap := t.snap.Load(); snap != nil {
+		t.snap.Store(&hostSnapshot{byHost: snap.byHost})
+	}
 }
