@@ -90,6 +90,7 @@ func TestFaults(t *testing.T) {
 	for i := range servers {
 		servers[i] = startServe(t, bin, map[string]string{
 			"ATSGATE_ENV":        "prod",
+			"ATSGATE_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 			"DATABASE_URL":       pgProxy.URL(t, pg),
 			"REDIS_URL":          redisURL,
 			"ATSGATE_ADDR":       "127.0.0.1:0",

@@ -64,6 +64,7 @@ func TestScaleOut(t *testing.T) {
 	serveVars := func(redisURL string) map[string]string {
 		return map[string]string{
 			"ATSGATE_ENV":        "prod",
+			"ATSGATE_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 			"DATABASE_URL":       pg,
 			"REDIS_URL":          redisURL,
 			"ATSGATE_ADDR":       "127.0.0.1:0",

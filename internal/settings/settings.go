@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atsgate/atsgate/internal/seal"
 )
 
 // Config is the whole runtime configuration.
@@ -31,6 +33,17 @@ type Config struct {
 	DBTimeout time.Duration
 	// IntegrationLogRetention is how long integration log rows are kept.
 	IntegrationLogRetention time.Duration
+	// SecretKey seals the secrets atsgate must use again (ERP signing
+	// secrets, webhook signing secrets); see package seal. In dev an
+	// unset key falls back to seal.DevKey; prod refuses to serve without one.
+	SecretKey []byte
+	// SecretKeySet says the operator provided SecretKey.
+	SecretKeySet bool
+	// WebhookAllowPrivate lets webhook endpoints resolve to private,
+	// loopback and link-local addresses (tests, single-host setups).
+	WebhookAllowPrivate bool
+	// DBMaxConns is the size of each process's PostgreSQL connection pool.
+	DBMaxConns int
 }
 
 // Setting documents one environment variable.
@@ -53,6 +66,9 @@ var All = []Setting{
 	{"ATSGATE_SHUTDOWN_TIMEOUT", "20s", "how long SIGTERM waits for in-flight requests"},
 	{"ATSGATE_DB_TIMEOUT", "5s", "the longest a database operation may take before the request gets 503 unavailable"},
 	{"ATSGATE_LOG_RETENTION", "720h", "how long integration log rows are kept"},
+	{"ATSGATE_SECRET_KEY", "", "32 bytes (base64 or hex) sealing ERP and webhook signing secrets; required in prod"},
+	{"ATSGATE_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints reach private, loopback and link-local addresses"},
+	{"ATSGATE_DB_MAX_CONNS", "20", "PostgreSQL connections per process (readers and writers together)"},
 }
 
 // Load reads the configuration through getenv.
@@ -100,6 +116,21 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, "ATSGATE_SINGLE_MACHINE must be true or false")
 	}
 	c.SingleMachine = single
+	c.DBMaxConns = positive("ATSGATE_DB_MAX_CONNS")
+	allowPrivate, err := strconv.ParseBool(get("ATSGATE_WEBHOOK_ALLOW_PRIVATE"))
+	if err != nil {
+		errs = append(errs, "ATSGATE_WEBHOOK_ALLOW_PRIVATE must be true or false")
+	}
+	c.WebhookAllowPrivate = allowPrivate
+	if k := get("ATSGATE_SECRET_KEY"); k != "" {
+		key, err := seal.ParseKey(k)
+		if err != nil {
+			errs = append(errs, "ATSGATE_SECRET_KEY "+err.Error())
+		}
+		c.SecretKey, c.SecretKeySet = key, err == nil
+	} else {
+		c.SecretKey = seal.DevKey()
+	}
 	for _, cidr := range strings.Split(get("ATSGATE_TRUSTED_PROXIES"), ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {
 			continue
@@ -137,14 +168,19 @@ func Load(getenv func(string) string) (Config, error) {
 // alone) unless SingleMachine says this is a one-machine deployment. Other
 // commands, run by an operator against the same settings, need neither.
 func (c Config) CheckServe() error {
-	if c.Env != "prod" || c.SingleMachine {
+	if c.Env != "prod" {
 		return nil
 	}
 	var errs []string
-	if c.Embedded() {
+	if !c.SecretKeySet {
+		errs = append(errs, "ATSGATE_ENV=prod needs ATSGATE_SECRET_KEY (32 random bytes, e.g. `openssl rand -base64 32`) to seal signing secrets")
+	}
+	if c.SingleMachine {
+		// one machine: the embedded database and in-process limiter are allowed
+	} else if c.Embedded() {
 		errs = append(errs, "ATSGATE_ENV=prod refuses the embedded database: set DATABASE_URL=postgres://… (or ATSGATE_SINGLE_MACHINE=true)")
 	}
-	if c.RedisURL == "" {
+	if c.RedisURL == "" && !c.SingleMachine {
 		errs = append(errs, "ATSGATE_ENV=prod refuses the in-process rate limiter: set REDIS_URL=redis://… (or ATSGATE_SINGLE_MACHINE=true)")
 	}
 	if len(errs) > 0 {

@@ -70,8 +70,10 @@ func TestProdRules(t *testing.T) {
 	}{
 		{"embedded and no redis", map[string]string{"ATSGATE_ENV": "prod"}, "embedded database"},
 		{"no redis", map[string]string{"ATSGATE_ENV": "prod", "DATABASE_URL": "postgres://db/atsgate"}, "in-process rate limiter"},
-		{"production", map[string]string{"ATSGATE_ENV": "prod", "DATABASE_URL": "postgres://db/atsgate", "REDIS_URL": "redis://r:6379/0"}, ""},
-		{"single machine", map[string]string{"ATSGATE_ENV": "prod", "ATSGATE_SINGLE_MACHINE": "true"}, ""},
+		{"production", map[string]string{"ATSGATE_ENV": "prod", "DATABASE_URL": "postgres://db/atsgate", "REDIS_URL": "redis://r:6379/0", "ATSGATE_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, ""},
+		{"no secret key", map[string]string{"ATSGATE_ENV": "prod", "DATABASE_URL": "postgres://db/atsgate", "REDIS_URL": "redis://r:6379/0"}, "ATSGATE_SECRET_KEY"},
+		{"single machine", map[string]string{"ATSGATE_ENV": "prod", "ATSGATE_SINGLE_MACHINE": "true", "ATSGATE_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, ""},
+		{"single machine without a secret key", map[string]string{"ATSGATE_ENV": "prod", "ATSGATE_SINGLE_MACHINE": "true"}, "ATSGATE_SECRET_KEY"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Load(env(tt.vars))
