@@ -268,3 +268,15 @@ type Webhooks interface {
 	// while it is pending.
 	ResendWebhook(ctx context.Context, id int64) (*WebhookDelivery, error)
 }
+
+// WebhookClaim is a delivery a worker has claimed for one attempt, with
+// the endpoint to post it to as it stands now.
+type WebhookClaim struct {
+	Delivery WebhookDelivery
+	URL      string
+	// SealedSecret is the signing secret as stored (sealed).
+	SealedSecret string
+	// Active is false when the endpoint was disabled (or removed) since
+	// the event was written: the delivery is failed, not posted.
+	Active bool
+}
