@@ -91,7 +91,8 @@ func (e *WebhookEndpoint) Selects(t EventType) bool {
 // WebhookInput sets an employer's endpoint.
 type WebhookInput struct {
 	URL string
-	// Events selects what is sent; empty selects every event type.
+	// Events selects what is sent; empty selects every event type
+	// (wallet.low_balance only with a LowBalance threshold).
 	Events     []EventType
 	LowBalance decimal.NullDecimal
 	// RotateSecret replaces the signing secret of an existing endpoint.
@@ -126,7 +127,11 @@ func (in *WebhookInput) Check(allowHTTP bool) error {
 		in.URL = u.String()
 	}
 	if len(in.Events) == 0 {
-		in.Events = slices.Clone(EventTypes)
+		for _, t := range EventTypes {
+			if t != EventWalletLowBalance || in.LowBalance.Valid {
+				in.Events = append(in.Events, t)
+			}
+		}
 	}
 	seen := map[EventType]bool{}
 	var events []EventType
