@@ -47,6 +47,9 @@ func cmdWebhookSet(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := required(fs, "employer", "url"); err != nil {
+		return err
+	}
 	id, err := parseID("employer", *emp)
 	if err != nil {
 		return err
@@ -98,6 +101,9 @@ func cmdWebhookDisable(ctx context.Context, e *env, fs *flag.FlagSet, args []str
 func webhookEndpoint(ctx context.Context, e *env, fs *flag.FlagSet, args []string, disable bool) error {
 	emp := employerFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "employer"); err != nil {
 		return err
 	}
 	id, err := parseID("employer", *emp)
@@ -157,6 +163,9 @@ func cmdWebhookDeliveries(ctx context.Context, e *env, fs *flag.FlagSet, args []
 func cmdWebhookResend(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	idFlag := fs.String("delivery", "", "delivery ID")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "delivery"); err != nil {
 		return err
 	}
 	id, err := parseID("delivery", *idFlag)
