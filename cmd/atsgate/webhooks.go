@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +24,11 @@ import (
 // sealed under ATSGATE_SECRET_KEY, http:// endpoints in dev only, private
 // addresses only with ATSGATE_WEBHOOK_ALLOW_PRIVATE.
 func newWebhooks(cfg settings.Config, st *store.Store) (*webhook.Service, error) {
+	if cfg.Env == "prod" && !cfg.SecretKeySet {
+		// A secret sealed under the public development key would protect
+		// nothing, and the servers (which have the real key) could not use it.
+		return nil, errors.New("ATSGATE_SECRET_KEY must be set in prod to seal webhook signing secrets")
+	}
 	box, err := seal.New(cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
