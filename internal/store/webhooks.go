@@ -250,6 +250,19 @@ func (s *Store) ResendWebhook(ctx context.Context, id int64) (*atsgate.WebhookDe
 // SQLite the one writer runs the conditional update alone.
 func (s *Store) ClaimWebhooks(ctx context.Context, n int, lease time.Duration) ([]atsgate.WebhookClaim, error) {
 	now := s.now().UTC()
+	// A read first, on the reader pool: an idle server polls every second,
+	// and should not take SQLite's write lock (or write on PostgreSQL) to
+	// find nothing.
+	var due []int64
+	if err := s.bounded(ctx, func(ctx context.Context) error {
+		return s.rdb.WithContext(ctx).Model(&deliveryRow{}).Where("status = 'pending' AND next_at <= ?", now).
+			Limit(1).Pluck("id", &due).Error
+	}); err != nil {
+		return nil, translate(err, "due webhook deliveries")
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
 	var rows []deliveryRow
 	err := s.transact(ctx, func(tx *gorm.DB) error {
 		rows = nil
