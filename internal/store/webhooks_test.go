@@ -341,3 +341,43 @@ func TestWebhookClaimsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookLowBalanceConcurrent: concurrent charges that take a wallet
+// across its threshold write exactly one wallet.low_balance, with the
+// balance the crossing charge left; a refused create writes nothing.
+func TestWebhookLowBalanceConcurrent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		f := setup(t, d, fixtureOpts{autoPublish: true, balance: "1000"}) // 20 jobs at 50
+		setHook(t, f, "475", atsgate.EventWalletLowBalance)
+		var wg sync.WaitGroup
+		errs := make(chan error, 25)
+		for i := range 25 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := f.st.CreateJob(ctx, f.p, jobInput("LB-"+strings.Repeat("x", i+1)))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		refused := 0
+		for err := range errs {
+			switch atsgate.ErrorCode(err) {
+			case "":
+			case atsgate.EFUNDS:
+				refused++
+			default:
+				t.Fatal(err)
+			}
+		}
+		if refused != 5 {
+			t.Fatalf("%d creates refused, want 5", refused)
+		}
+		evs := outbox(t, f.st, f.employer.ID)
+		if len(evs) != 1 || evs[0].Type != "wallet.low_balance" || evs[0].Data.Wallet.Balance != "450.00" {
+			t.Fatalf("events: %+v", evs)
+		}
+	})
+}
