@@ -199,7 +199,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		if err := tx.Create(&eventRow{JobID: row.ID, ToState: row.State, Actor: p.Actor(), CreatedAt: now}).Error; err != nil {
 			return err
 		}
-		balance, at, ok, err := s.debit(tx, p.Employer.ID, price, now)
+		balance, at, ok, hook, err := s.debit(tx, p.Employer.ID, price, now)
 		if err != nil {
 			return err
 		}
@@ -209,9 +209,14 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 				Funds:   &atsgate.Funds{Balance: fromMinor(balance), Price: fromMinor(price), Currency: p.Country.Currency}}
 		}
 		created = true
-		return tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
+		if err := tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
 			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
-			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: at}).Error
+			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: at}).Error; err != nil {
+			return err
+		}
+		// Webhooks (webhooks.go): nothing to do, and no round trip, unless
+		// the debit's RETURNING found an active endpoint.
+		return s.createHooks(tx, hook, &row, &p.Country, balance+price, balance, now)
 	})
 	if err != nil {
 		return nil, false, translate(err, "job "+in.ExternalID)
@@ -223,6 +228,10 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 type walletAfter struct {
 	BalanceMinor int64
 	UpdatedAt    time.Time
+	// HookEvents and HookLowMinor are the employer's active webhook
+	// endpoint (webhooks.go), read by debit's RETURNING; nil when none.
+	HookEvents   *string
+	HookLowMinor *int64
 }
 
 // walletClock keeps each wallet's ledger times in step with its entries:
@@ -235,23 +244,33 @@ type walletAfter struct {
 // entry on both sides of a boundary.
 const walletClock = `updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END`
 
+// debitHook is the part of debit's RETURNING that reads the employer's
+// active webhook endpoint in the same round trip.
+const debitHook = `,
+  (SELECT w.events FROM webhook_endpoints w WHERE w.employer_id = wallets.employer_id AND w.active) AS hook_events,
+  (SELECT w.low_balance_minor FROM webhook_endpoints w WHERE w.employer_id = wallets.employer_id AND w.active) AS hook_low_minor`
+
 // debit takes price from the wallet if and only if the balance covers it
 // and is not negative, in one statement. It returns the balance after and
 // the time to stamp the ledger entry with (or, when refused, the balance as
-// it stands).
-func (s *Store) debit(tx *gorm.DB, employerID, price int64, now time.Time) (balance int64, at time.Time, ok bool, err error) {
+// it stands), and the employer's active webhook endpoint (nil: none).
+func (s *Store) debit(tx *gorm.DB, employerID, price int64, now time.Time) (balance int64, at time.Time, ok bool, hook *endpointRow, err error) {
 	var after []walletAfter
 	err = tx.Raw(`UPDATE wallets SET balance_minor = balance_minor - ?, `+walletClock+`
 WHERE employer_id = ? AND balance_minor >= ? AND balance_minor >= 0
-RETURNING balance_minor, updated_at`, price, now, now, employerID, price).Scan(&after).Error
+RETURNING balance_minor, updated_at`+debitHook, price, now, now, employerID, price).Scan(&after).Error
 	if err != nil {
-		return 0, now, false, err
+		return 0, now, false, nil, err
 	}
 	if len(after) == 1 {
-		return after[0].BalanceMinor, after[0].UpdatedAt.UTC(), true, nil
+		a := after[0]
+		if a.HookEvents != nil {
+			hook = &endpointRow{EmployerID: employerID, Events: *a.HookEvents, LowBalanceMinor: a.HookLowMinor, Active: true}
+		}
+		return a.BalanceMinor, a.UpdatedAt.UTC(), true, hook, nil
 	}
 	err = tx.Raw(`SELECT balance_minor FROM wallets WHERE employer_id = ?`, employerID).Scan(&balance).Error
-	return balance, now, false, err
+	return balance, now, false, nil, err
 }
 
 // maxBalanceMinor is atsgate.MaxAmount in minor units: the bound of a
@@ -382,7 +401,10 @@ func (s *Store) CloseJob(ctx context.Context, p *atsgate.Principal, externalID s
 				return err
 			}
 		}
-		return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now, "pending_edit": false})
+		if err := s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "", now, map[string]any{"closed_at": now, "pending_edit": false}); err != nil {
+			return err
+		}
+		return s.emitJob(tx, atsgate.EventJobClosed, &row, now)
 	})
 	if err != nil {
 		return nil, translate(err, "job "+externalID)

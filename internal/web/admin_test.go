@@ -879,9 +879,9 @@ func TestAdminPagesRoles(t *testing.T) {
 		{"/admin/reconciliation", url.Values{"month": {"2026-05"}}, []atsgate.Role{atsgate.RoleOperator}},
 	}
 	nav := map[atsgate.Role][]string{
-		atsgate.RoleOperator: {"Moderation queue", "Employers", "Reconciliation", "Integration log"},
+		atsgate.RoleOperator: {"Moderation queue", "Employers", "Reconciliation", "Integration log", "Webhooks"},
 		atsgate.RoleReviewer: {"Moderation queue"},
-		atsgate.RoleFinance:  {"Employers", "Reconciliation", "Integration log"},
+		atsgate.RoleFinance:  {"Employers", "Reconciliation", "Integration log", "Webhooks"},
 	}
 	navRE := regexp.MustCompile(`<li><a href="/admin/[a-z]+"(?: aria-current="page")?>([^<]+)</a></li>`)
 	// Reverse order, so the finance and reviewer refusals come before the
