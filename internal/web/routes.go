@@ -14,6 +14,7 @@ import (
 func (s *Server) publicRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.cachedReadyz) // at most one probe a second; ops.go
+	e.GET("/api/openapi.json", openAPI("public")) // openapi.go: the public part
 
 	a := s.atsHandler()                                  // package ats
 	country := mw.ResolveCountry(s.Directory, s.proxies) // host → country, 404 unknown_host
@@ -54,6 +55,7 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics) // admin listener only
+	e.GET("/api/openapi.json", openAPI("admin")) // openapi.go: the admin part
 	if s.BackOffice == nil {
 		return
 	}
