@@ -12,7 +12,7 @@
 // # Retries
 //
 // Every call is retried on a transport error (no answer, a connection cut),
-// on 429 and on 503, with exponential backoff and full jitter, waiting at
+// on 429 and on 503, with exponential backoff and jitter, waiting at
 // least what Retry-After says, until the context ends or the retries run
 // out. Every operation of the API is safe to repeat: a create is keyed by
 // its external_id, so a create whose answer was lost is answered, when
