@@ -211,6 +211,14 @@ func (c *contractChecker) check(r *http.Request, in *capture, rw *recorder) erro
 			errs = append(errs, fmt.Errorf("request: %w", err))
 		}
 	}
+	// The names docs/api.md promises on the wire exactly as spelled.
+	for name := range rw.Header() {
+		for _, want := range exactHeaders {
+			if strings.EqualFold(name, want) && name != want {
+				errs = append(errs, fmt.Errorf("response header %q goes out as %q", want, name))
+			}
+		}
+	}
 	// Some names go out in their documented spelling (X-RateLimit-Limit,
 	// X-Request-ID), not Go's canonical one; a client reads names
 	// case-insensitively, and so does the check.
@@ -225,6 +233,10 @@ func (c *contractChecker) check(r *http.Request, in *capture, rw *recorder) erro
 	}
 	return errors.Join(errs...)
 }
+
+// exactHeaders are the response headers whose spelling docs/api.md
+// promises (not Go's canonical X-Ratelimit-Limit).
+var exactHeaders = []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit", "X-Request-ID"}
 
 // capture keeps the first maxCaptured bytes written to it.
 type capture struct {
