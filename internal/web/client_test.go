@@ -7,6 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -262,5 +266,103 @@ func TestClientGivesUpWithTheContext(t *testing.T) {
 	_, err := c.Get(ctx, "X")
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Errorf("err = %v after %v; want the context's deadline, promptly", err, time.Since(start))
+	}
+}
+
+// TestClientConcurrentRetriedCreatesChargeOnce: eight integrations send
+// the same job at once through a proxy that loses every other answer
+// after the server has committed; each retries until it hears back, and
+// the employer pays for one job.
+func TestClientConcurrentRetriedCreatesChargeOnce(t *testing.T) {
+	e := newEnv(t)
+	emp := e.employer(t, "gh", "Acme", "1000")
+	var n atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		out, _ := http.NewRequest(r.Method, e.srv.URL+r.URL.RequestURI(), bytes.NewReader(body))
+		out.Header = r.Header.Clone()
+		out.Host = r.Host
+		res, err := e.client.Do(out)
+		if err != nil {
+			t.Errorf("proxy: %v", err)
+			return
+		}
+		answer, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if n.Add(1)%2 == 1 {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		for k, v := range res.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(res.StatusCode)
+		w.Write(answer)
+	}))
+	defer proxy.Close()
+
+	const clients = 8
+	jobs := make(chan *atsgateclient.Job, clients)
+	errs := make(chan error, clients)
+	for range clients {
+		go func() {
+			c := e.goClient(t, emp, proxy.URL, atsgateclient.WithRetries(10))
+			j, err := c.Create(context.Background(), atsgateclient.JobInput{ExternalID: "SAME-1", Title: "Welder", Description: "Welds."})
+			jobs <- j
+			errs <- err
+		}()
+	}
+	created := 0
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if j := <-jobs; !j.Replayed {
+			created++
+		}
+	}
+	if created > 1 {
+		t.Errorf("%d clients were told they created the job", created)
+	}
+	st := e.statement(t, emp.ID)
+	charges := 0
+	for _, le := range st.Entries {
+		if le.Kind == atsgate.EntryJobCharge {
+			charges++
+		}
+	}
+	if charges != 1 || st.Balance.String() != "950" {
+		t.Errorf("ledger has %d job charges and balance %s after %d requests; want 1 and 950", charges, st.Balance, n.Load())
+	}
+}
+
+// TestClientTypesMatchTheDocument: the client's job record and create
+// body have exactly the fields of the OpenAPI document's Job and
+// JobCreate, so the two cannot drift apart unnoticed.
+func TestClientTypesMatchTheDocument(t *testing.T) {
+	doc := loadOpenAPI(t, web.OpenAPISource())
+	for _, c := range []struct {
+		schema string
+		v      any
+	}{{"Job", atsgateclient.Job{}}, {"JobCreate", atsgateclient.JobInput{}}, {"JobUpdate", atsgateclient.JobUpdate{}}} {
+		var want []string
+		for name := range doc.Components.Schemas[c.schema].Value.Properties {
+			want = append(want, name)
+		}
+		var got []string
+		rt := reflect.TypeOf(c.v)
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				got = append(got, name)
+			}
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%T fields %v\n  the document's %s: %v", c.v, got, c.schema, want)
+		}
 	}
 }
