@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -461,4 +463,25 @@ func echoPath(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// TestOpenAPIGoldenFiles: the golden files of the HTTP tests fit the
+// document's schemas too.
+func TestOpenAPIGoldenFiles(t *testing.T) {
+	doc := loadOpenAPI(t, web.OpenAPISource())
+	for file, schema := range map[string]string{
+		"create_response.json": "Job", "list_response.json": "JobPage", "list_last_page.json": "JobPage",
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if err := doc.Components.Schemas[schema].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("%s does not fit %s: %v", file, schema, err)
+		}
+	}
 }
