@@ -52,7 +52,7 @@ func newAdminEnv(t testing.TB) *adminEnv {
 	t.Helper()
 	e := newEnv(t)
 	h := web.NewAdmin(adminDeps(e))
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(contract(t, "admin", h))
 	t.Cleanup(srv.Close)
 	a := &adminEnv{env: e, admin: srv, handler: h, tokens: map[atsgate.Role]string{}}
 	names := map[atsgate.Role]string{atsgate.RoleOperator: "olu", atsgate.RoleReviewer: "rita", atsgate.RoleFinance: "fatima"}
@@ -723,7 +723,7 @@ func TestAdminSessionCookie(t *testing.T) {
 		d := adminDeps(a.env)
 		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 		d.TrustedProxies = []*net.IPNet{loopback}
-		srv := httptest.NewServer(web.NewAdmin(d))
+		srv := httptest.NewServer(contract(t, "admin", web.NewAdmin(d)))
 		defer srv.Close()
 		req, _ := http.NewRequest("GET", srv.URL+"/admin/login", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")
