@@ -17,6 +17,8 @@ const (
 	ctxExternalID  = "atsgate.external_id"
 	ctxOperation   = "atsgate.operation"
 	ctxErrorCode   = "atsgate.error_code"
+	ctxErrorWriter = "atsgate.error_writer"
+	ctxSource      = "atsgate.source"
 )
 
 // CountryOf is the country ResolveCountry found for the request's host;
@@ -57,3 +59,7 @@ func SetExternalID(c echo.Context, id string) {
 		c.Set(ctxExternalID, id)
 	}
 }
+
+// SetSource tells the integration log which ERP source a request came
+// from, once its key was accepted.
+func SetSource(c echo.Context, name string) { c.Set(ctxSource, name) }
