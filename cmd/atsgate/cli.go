@@ -17,6 +17,7 @@ import (
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/settings"
+	"github.com/atsgate/atsgate/internal/seal"
 	"github.com/atsgate/atsgate/internal/store"
 )
 
@@ -270,7 +271,11 @@ func parse(fs *flag.FlagSet, args []string) error {
 // when the command returns.
 func (e *env) open(ctx context.Context) (*store.Store, error) {
 	if e.st == nil {
-		st, err := store.Open(ctx, e.cfg.DatabaseURL, store.WithTimeout(e.cfg.DBTimeout))
+		box, err := seal.New(e.cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
+		}
+		st, err := store.Open(ctx, e.cfg.DatabaseURL, store.WithTimeout(e.cfg.DBTimeout), store.WithSealer(box))
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/atsgate/atsgate/config"
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/seal"
 	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/web"
 	"github.com/atsgate/atsgate/internal/wire"
@@ -45,7 +46,11 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	cfg, log := e.cfg, e.logger
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout))
+	box, err := seal.New(cfg.SecretKey)
+	if err != nil {
+		return fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout), store.WithSealer(box))
 	if err != nil {
 		return err
 	}
@@ -81,6 +86,8 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	deps := web.Deps{
 		Directory:      st,
 		Jobs:           st,
+		ERPSources:     st,
+		ERPJobs:        st,
 		Site:           st,
 		Taxonomy:       config.Taxonomy,
 		Logger:         log,

@@ -196,10 +196,12 @@ type ERPSources interface {
 // ERPJobs is what the ERP dialect adds to Jobs.
 type ERPJobs interface {
 	// CreateERPJob stores a new job like CreateJob, giving it the next ERP
-	// job ID of its employer and year as its external ID. EJOBEXISTS (with
-	// the open job's ID in the error's JobID) when an open job of the
-	// employer has the same title, EFUNDS when the wallet cannot pay.
-	CreateERPJob(ctx context.Context, p *Principal, in JobInput) (*Job, error)
+	// job ID of its employer and year as its external ID. It is published
+	// at once only when publish is set and the employer may auto-publish;
+	// otherwise it waits for review. EJOBEXISTS (with the open job's ID in
+	// the error's JobID) when an open job of the employer has the same
+	// title, EFUNDS when the wallet cannot pay.
+	CreateERPJob(ctx context.Context, p *Principal, in JobInput, publish bool) (*Job, error)
 	// ArchiveJob closes an open job (CloseJob) and hides it from the
 	// employer's lists. ENOTFOUND.
 	ArchiveJob(ctx context.Context, p *Principal, externalID string) (*Job, error)

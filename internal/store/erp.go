@@ -298,8 +298,13 @@ WHERE id = ? AND (sync_status <> ? OR last_success_at IS NULL OR last_success_at
 
 // CreateERPJob implements atsgate.ERPJobs over the one create path
 // (createJob), adding the ERP step before the insert (erpCreateStep).
-func (s *Store) CreateERPJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput) (*atsgate.Job, error) {
+func (s *Store) CreateERPJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, publish bool) (*atsgate.Job, error) {
 	job, _, err := s.createJob(ctx, p, in, atsgate.DialectERP, func(tx *gorm.DB, row *jobRow) error {
+		if !publish && row.State == string(atsgate.StatePublished) {
+			// auto_publish false: the job waits for review even when the
+			// employer could publish at once.
+			row.State, row.PublishedAt = string(atsgate.StatePending), nil
+		}
 		return s.erpCreateStep(tx, p, row)
 	})
 	return job, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/web/ats"
+	"github.com/atsgate/atsgate/internal/web/erp"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
 
@@ -30,6 +31,8 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	// One URL, many operations: method and ?action= choose (ServeJobs).
 	jobs.Any("/jobs", a.ServeJobs)
 	jobs.Any("/jobs.php", a.ServeJobs)
+
+	s.erpRoutes(e, country)
 
 	if s.Site == nil {
 		return
@@ -101,4 +104,40 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	pages.GET("/reconciliation", b.ReconciliationPage, perm(atsgate.PermReconciliationRead))
 	pages.POST("/reconciliation", b.ReconcilePage, perm(atsgate.PermReconciliationRun))
 	pages.GET("/logs", b.LogsPage, perm(atsgate.PermLogsRead))
+}
+
+// erpRoutes is the ERP dialect (package erp, SPEC section 7), every path
+// with and without its trailing slash. Errors leave in the ERP envelope
+// (erp.Handler.Envelope comes first). The health endpoints are public and
+// not logged; the API is recorded in the integration log before any
+// refusal, then: host, failed authentications per IP, the source's key
+// and trusted IPs, the source's sync status, the per-key rate limit.
+func (s *Server) erpRoutes(e *echo.Echo, country echo.MiddlewareFunc) {
+	if s.ERPSources == nil {
+		return
+	}
+	h := s.erpHandler()
+	const base = "/recruitment/integration/erp"
+	health := []echo.MiddlewareFunc{h.Envelope, country}
+	for _, p := range []string{"", "/"} {
+		e.GET(base+p, h.ServeInfo, health...)
+	}
+	for _, p := range []string{"/health", "/health/"} {
+		e.GET(base+p, h.ServeHealth, health...)
+	}
+	api := e.Group(base, h.Envelope, mw.Record(atsgate.DialectERP, erp.Operation, s.IntegrationLog, s.Now),
+		country, h.HealthMethods, s.limits.AuthFailures, h.Authenticate, h.Track, s.limits.PerKey)
+	for _, p := range []string{"/create-job", "/create-job/"} {
+		api.POST(p, h.CreateJob)
+	}
+	for _, p := range []string{"/update-job", "/update-job/"} {
+		api.POST(p, h.UpdateJob)
+	}
+	for _, p := range []string{"/batch", "/batch/"} {
+		api.POST(p, h.Batch)
+	}
+	// Anything else under the base: 405 for another method on a known
+	// path, 404 otherwise, both in the envelope and logged.
+	// (HealthMethods answers the public health paths' 405 before the key.)
+	api.RouteNotFound("/*", h.NotFound)
 }

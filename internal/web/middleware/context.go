@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
@@ -63,3 +65,11 @@ func SetExternalID(c echo.Context, id string) {
 // SetSource tells the integration log which ERP source a request came
 // from, once its key was accepted.
 func SetSource(c echo.Context, name string) { c.Set(ctxSource, name) }
+
+// StartOf is when Observe began the request (now outside Observe).
+func StartOf(c echo.Context) time.Time {
+	if t, ok := c.Get(ctxStart).(time.Time); ok {
+		return t
+	}
+	return time.Now()
+}
