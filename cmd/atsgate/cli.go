@@ -16,8 +16,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
-	"github.com/atsgate/atsgate/internal/settings"
 	"github.com/atsgate/atsgate/internal/seal"
+	"github.com/atsgate/atsgate/internal/settings"
 	"github.com/atsgate/atsgate/internal/store"
 )
 

@@ -472,7 +472,7 @@ func TestERPTrustedIPs(t *testing.T) {
 		{"::ffff:10.1.1.1", 201},
 		{"192.168.1.101", 403},
 		{"2001:db9::1", 403},
-		{"", 403}, // 127.0.0.1 itself is not trusted by the source
+		{"", 403},                      // 127.0.0.1 itself is not trusted by the source
 		{"10.0.0.1, 203.0.113.9", 403}, // the proxy saw 203.0.113.9
 	}
 	for _, tc := range tests {
