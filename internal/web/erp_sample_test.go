@@ -57,9 +57,16 @@ func loopbackSource(t *testing.T) (*erpEnv, erpSource, string) {
 // rendering lost) with python3 and requests against the real router. Only
 // the base URL and key placeholders are replaced, by string replacement.
 func TestERPPythonSample(t *testing.T) {
-	_, err := exec.LookPath("python3")
-	need(t, "python3", err)
-	need(t, "python3-requests", exec.Command("python3", "-c", "import requests").Run())
+	// The first python3 with requests: the one on PATH, or Debian's
+	// (where .ci/run installs python3-requests) when PATH has another.
+	python, err := "", fmt.Errorf("no python3 with requests on PATH or at /usr/bin/python3")
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import requests").Run() == nil {
+			python, err = p, nil
+			break
+		}
+	}
+	need(t, "python3 with python3-requests", err)
 	e, src, code := loopbackSource(t)
 
 	script, err := os.ReadFile(filepath.Join("testdata", "erp_sample.py"))
@@ -73,7 +80,7 @@ func TestERPPythonSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func() map[string]any {
-		cmd := exec.Command("python3", path)
+		cmd := exec.Command(python, path)
 		cmd.Env = append(os.Environ(), "NO_PROXY=127.0.0.1", "no_proxy=127.0.0.1")
 		out, err := cmd.Output()
 		if err != nil {
