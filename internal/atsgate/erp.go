@@ -304,3 +304,22 @@ func CheckERPSignature(secret []byte, timestamp, signature string, body []byte, 
 	}
 	return nil
 }
+
+// ERPAdmin is how operators manage ERP sources (CLI and back office).
+type ERPAdmin interface {
+	// CreateERPSource adds a source and returns its key and secret in
+	// clear, the only time they are shown. EINVALID, ENOTFOUND (employer),
+	// ECONFLICT (a name the employer already uses).
+	CreateERPSource(ctx context.Context, in ERPSourceInput) (src *ERPSource, key, secret string, err error)
+	// ERPSources lists one employer's sources (0: everyone's), by ID.
+	ERPSources(ctx context.Context, employerID int64) ([]ERPSource, error)
+	// ERPSource returns one source. ENOTFOUND.
+	ERPSource(ctx context.Context, id int64) (*ERPSource, error)
+	// ERPSourceByName returns an employer's source by name. ENOTFOUND.
+	ERPSourceByName(ctx context.Context, employerID int64, name string) (*ERPSource, error)
+	// RotateERPSource replaces a source's key and secret; the old ones
+	// stop at once. ENOTFOUND.
+	RotateERPSource(ctx context.Context, id int64) (src *ERPSource, key, secret string, err error)
+	// SetERPSourceActive enables or disables a source. ENOTFOUND.
+	SetERPSourceActive(ctx context.Context, id int64, active bool) (*ERPSource, error)
+}
