@@ -322,4 +322,19 @@ type ERPAdmin interface {
 	RotateERPSource(ctx context.Context, id int64) (src *ERPSource, key, secret string, err error)
 	// SetERPSourceActive enables or disables a source. ENOTFOUND.
 	SetERPSourceActive(ctx context.Context, id int64, active bool) (*ERPSource, error)
+	// JobByERPID returns the job with this ERP job ID, which is also its
+	// external ID. ENOTFOUND.
+	JobByERPID(ctx context.Context, erpID string) (*Job, error)
+}
+
+// erpJobIDRE is the shape of an ERP job ID.
+var erpJobIDRE = regexp.MustCompile(`^([A-Z0-9][A-Z0-9_]{0,31})-(\d{4})-(\d{4,})$`)
+
+// ERPJobCode returns the employer code an ERP job ID starts with.
+func ERPJobCode(id string) (string, bool) {
+	m := erpJobIDRE.FindStringSubmatch(id)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
 }

@@ -397,3 +397,22 @@ var (
 	_ atsgate.ERPSources = (*Store)(nil)
 	_ atsgate.ERPJobs    = (*Store)(nil)
 )
+
+// JobByERPID implements atsgate.ERPAdmin: the job whose ERP job ID (its
+// external ID, "<EMPLOYER_CODE>-<YEAR>-<NNNN>") this is, whichever
+// employer's code it starts with. ENOTFOUND.
+func (s *Store) JobByERPID(ctx context.Context, erpID string) (*atsgate.Job, error) {
+	code, ok := atsgate.ERPJobCode(erpID)
+	if !ok {
+		return nil, atsgate.Errorf(atsgate.ENOTFOUND, "%q is not an ERP job ID", erpID)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var row jobRow
+	err := s.rdb.WithContext(ctx).Where("employer_id = (SELECT id FROM employers WHERE code = ?) AND external_id = ?", code, erpID).
+		Take(&row).Error
+	if err != nil {
+		return nil, translate(err, "job "+erpID)
+	}
+	return s.withLink(ctx, &row)
+}

@@ -79,7 +79,14 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	api.POST("/jobs/:id/disapprove", b.APIDisapprove, perm(atsgate.PermReviewsWrite))
 	api.GET("/reconciliation", b.APIReconciliation, perm(atsgate.PermReconciliationRead))
 	api.POST("/reconciliation", b.APIReconcile, perm(atsgate.PermReconciliationRun))
-	api.GET("/logs", b.APILogs, perm(atsgate.PermLogsRead))
+	api.GET("/logs", b.APILogs, perm(atsgate.PermLogsRead)) // ?dialect=&source=&action=&status=&from=&to=
+	// ERP sources: the key and secret are answered once, on create and rotate.
+	api.GET("/erp/sources", b.APIERPSources, perm(atsgate.PermEmployersRead))
+	api.POST("/erp/sources", b.APICreateERPSource, perm(atsgate.PermKeysWrite))
+	api.GET("/erp/sources/:id", b.APIERPSource, perm(atsgate.PermEmployersRead))
+	api.POST("/erp/sources/:id/rotate", b.APIRotateERPSource, perm(atsgate.PermKeysWrite))
+	api.POST("/erp/sources/:id/disable", b.APIDisableERPSource, perm(atsgate.PermKeysWrite))
+	api.POST("/erp/sources/:id/enable", b.APIEnableERPSource, perm(atsgate.PermKeysWrite))
 
 	// Pages: sign in with a token for a session cookie; every POST carries
 	// the session's CSRF token.
@@ -104,6 +111,12 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	pages.GET("/reconciliation", b.ReconciliationPage, perm(atsgate.PermReconciliationRead))
 	pages.POST("/reconciliation", b.ReconcilePage, perm(atsgate.PermReconciliationRun))
 	pages.GET("/logs", b.LogsPage, perm(atsgate.PermLogsRead))
+	pages.GET("/erp/sources", b.ERPSourcesPage, perm(atsgate.PermEmployersRead))
+	pages.POST("/erp/sources", b.CreateERPSourcePage, perm(atsgate.PermKeysWrite))
+	pages.GET("/erp/sources/:id", b.ERPSourcePage, perm(atsgate.PermEmployersRead))
+	pages.POST("/erp/sources/:id/rotate", b.RotateERPSourcePage, perm(atsgate.PermKeysWrite))
+	pages.POST("/erp/sources/:id/disable", b.DisableERPSourcePage, perm(atsgate.PermKeysWrite))
+	pages.POST("/erp/sources/:id/enable", b.EnableERPSourcePage, perm(atsgate.PermKeysWrite))
 }
 
 // erpRoutes is the ERP dialect (package erp, SPEC section 7), every path

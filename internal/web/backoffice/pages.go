@@ -67,6 +67,7 @@ var navItems = []navItem{
 	{Path: "/admin/employers", Label: "Employers", Perm: atsgate.PermEmployersRead},
 	{Path: "/admin/reconciliation", Label: "Reconciliation", Perm: atsgate.PermReconciliationRead},
 	{Path: "/admin/logs", Label: "Integration log", Perm: atsgate.PermLogsRead},
+	{Path: "/admin/erp/sources", Label: "ERP sources", Perm: atsgate.PermEmployersRead},
 }
 
 // pageData is what the layout renders around every page.
