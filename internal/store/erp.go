@@ -276,10 +276,14 @@ WHERE s.key_hash = ?`, keyHash).Scan(&r).Error
 // most once a minute otherwise.
 const syncSuccessEvery = time.Minute
 
-// NoteERPSync implements atsgate.ERPSources. A failure is always
-// recorded; a success only when it changes the status or the last one is
-// older than a minute, so a busy source does not write its row on every
-// request.
+// syncFailureEvery is the same bound for repeated identical failures.
+const syncFailureEvery = time.Second
+
+// NoteERPSync implements atsgate.ERPSources. A success is recorded when
+// it changes the status or the last one is older than a minute; a failure
+// when it changes the status or the code, or the last one is older than a
+// second: a busy (or misbehaving) source does not write its row on every
+// request, and the row still says what happened last.
 func (s *Store) NoteERPSync(ctx context.Context, sourceID int64, code string, at time.Time) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -290,8 +294,10 @@ func (s *Store) NoteERPSync(ctx context.Context, sourceID int64, code string, at
 WHERE id = ? AND (sync_status <> ? OR last_success_at IS NULL OR last_success_at < ?)`,
 			atsgate.SyncActive, at, sourceID, atsgate.SyncActive, at.Add(-syncSuccessEvery))
 	} else {
-		res = s.db.WithContext(ctx).Exec(`UPDATE erp_sources SET sync_status = ?, last_failure_at = ?, last_failure_code = ? WHERE id = ?`,
-			atsgate.SyncError, at, truncate(code, 64), sourceID)
+		code = truncate(code, 64)
+		res = s.db.WithContext(ctx).Exec(`UPDATE erp_sources SET sync_status = ?, last_failure_at = ?, last_failure_code = ?
+WHERE id = ? AND (sync_status <> ? OR last_failure_code <> ? OR last_failure_at IS NULL OR last_failure_at < ?)`,
+			atsgate.SyncError, at, code, sourceID, atsgate.SyncError, code, at.Add(-syncFailureEvery))
 	}
 	return translate(res.Error, "ERP sync status")
 }
@@ -333,10 +339,12 @@ ON CONFLICT (employer_id, year) DO UPDATE SET last_seq = erp_job_counters.last_s
 RETURNING last_seq`, p.Employer.ID, year).Scan(&seq).Error; err != nil {
 		return err
 	}
+	// The states are literals, not parameters, so PostgreSQL can use the
+	// partial index jobs_open_title (migration 00007) in every plan.
 	var existing []string
 	if err := tx.Raw(`SELECT external_id FROM jobs
-WHERE employer_id = ? AND state IN (?, ?) AND lower(title) = lower(?) ORDER BY id LIMIT 1`,
-		p.Employer.ID, string(atsgate.StatePending), string(atsgate.StatePublished), strings.TrimSpace(row.Title)).
+WHERE employer_id = ? AND state IN ('pending_review', 'published') AND lower(title) = lower(?) ORDER BY id LIMIT 1`,
+		p.Employer.ID, strings.TrimSpace(row.Title)).
 		Scan(&existing).Error; err != nil {
 		return err
 	}
