@@ -24,7 +24,9 @@ func TestERPAdminSources(t *testing.T) {
 	pub := a.env.withDeps(t, func(d *web.Deps) { d.ERPSources, d.ERPJobs = a.st, a.st })
 	e := &erpEnv{env: pub}
 
-	body := map[string]any{"employer_id": a.acme.ID, "name": "Main_ERP", "trusted_ips": "127.0.0.1, ::1", "require_signature": false}
+	body := map[string]any{"employer_id": a.acme.ID, "name": "Main_ERP", "trusted_ips": []string{"127.0.0.1", "::1"}, "require_signature": false}
+	a.api(t, atsgate.RoleOperator, "POST", "/admin/api/erp/sources", map[string]any{"employer_id": a.acme.ID, "name": "X", "trusted_ips": 7}).
+		wantError(t, 422, atsgate.EINVALID)
 	a.api(t, atsgate.RoleReviewer, "POST", "/admin/api/erp/sources", body).wantError(t, 403, atsgate.EFORBIDDEN)
 	a.api(t, atsgate.RoleOperator, "POST", "/admin/api/erp/sources", map[string]any{"employer_id": a.acme.ID, "name": "bad name"}).
 		wantError(t, 422, atsgate.EINVALID)

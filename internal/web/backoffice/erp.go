@@ -1,6 +1,7 @@
 package backoffice
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,12 +29,14 @@ func (h *Handler) APIERPSources(c echo.Context) error {
 
 // erpSourceBody is the admin API's request to add a source.
 type erpSourceBody struct {
-	EmployerID         int64  `json:"employer_id"`
-	Name               string `json:"name"`
-	Description        string `json:"description"`
-	TrustedIPs         string `json:"trusted_ips"` // comma-separated CIDRs or addresses
-	IntegrationVersion string `json:"integration_version"`
-	RequireSignature   bool   `json:"require_signature"`
+	EmployerID  int64  `json:"employer_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// TrustedIPs is a comma-separated string of CIDRs or addresses, or an
+	// array of them.
+	TrustedIPs         json.RawMessage `json:"trusted_ips"`
+	IntegrationVersion string          `json:"integration_version"`
+	RequireSignature   bool            `json:"require_signature"`
 }
 
 // APICreateERPSource adds a source and answers its key and secret, once.
@@ -42,7 +45,19 @@ func (h *Handler) APICreateERPSource(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	return h.createERPSource(c, atsgate.ERPSourceInput(body), func(creds wire.ERPCredentials) error {
+	var ips string
+	if raw := strings.TrimSpace(string(body.TrustedIPs)); raw != "" && raw != "null" {
+		var list []string
+		if err := json.Unmarshal(body.TrustedIPs, &ips); err != nil {
+			if err := json.Unmarshal(body.TrustedIPs, &list); err != nil {
+				return atsgate.Invalid(map[string]string{"trusted_ips": "must be a string of comma-separated CIDRs or an array of them"})
+			}
+			ips = strings.Join(list, ",")
+		}
+	}
+	in := atsgate.ERPSourceInput{EmployerID: body.EmployerID, Name: body.Name, Description: body.Description,
+		TrustedIPs: ips, IntegrationVersion: body.IntegrationVersion, RequireSignature: body.RequireSignature}
+	return h.createERPSource(c, in, func(creds wire.ERPCredentials) error {
 		return c.JSON(http.StatusCreated, creds)
 	})
 }
