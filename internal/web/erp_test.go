@@ -9,15 +9,20 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/ratelimit"
 	"github.com/atsgate/atsgate/internal/web"
+	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
 
 // memLog keeps the integration log entries the HTTP layer hands over, in
@@ -765,3 +770,34 @@ func TestERPIntegrationLog(t *testing.T) {
 }
 
 var _ = io.Discard
+
+// TestGzipBombIsNotInflated: reading a 256 MiB gzip bomb allocates about
+// the 1 MiB limit, not the inflated size.
+func TestGzipBombIsNotInflated(t *testing.T) {
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zeros := make([]byte, 1<<20)
+	for i := 0; i < 256; i++ {
+		w.Write(zeros)
+	}
+	w.Close()
+	bomb := buf.Bytes()
+	read := func() error {
+		req := httptest.NewRequest(http.MethodPost, "/api/ats/jobs", bytes.NewReader(bomb))
+		req.Header.Set("Content-Encoding", "gzip")
+		c := echo.New().NewContext(req, httptest.NewRecorder())
+		_, err := mw.ReadBody(c)
+		return err
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err := read()
+	runtime.ReadMemStats(&after)
+	if atsgate.ErrorCode(err) != atsgate.ETOOLARGE {
+		t.Fatalf("ReadBody(bomb of %d bytes) = %v, want payload_too_large", len(bomb), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+		t.Errorf("reading the bomb allocated %d MiB", alloc>>20)
+	}
+}
