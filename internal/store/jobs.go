@@ -45,6 +45,7 @@ type jobRow struct {
 	DisapprovedAt      *time.Time
 	DisapprovalReason  string
 	PendingEdit        bool
+	ArchivedAt         *time.Time
 }
 
 func (jobRow) TableName() string { return "jobs" }
@@ -73,7 +74,7 @@ func jobFromRow(r *jobRow, publicURL string) *atsgate.Job {
 		AmountCharged: fromMinor(r.AmountChargedMinor), ReceivedAt: r.ReceivedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		PublishedAt: timeOrZero(r.PublishedAt), ClosedAt: timeOrZero(r.ClosedAt),
 		DisapprovedAt: timeOrZero(r.DisapprovedAt), DisapprovalReason: r.DisapprovalReason,
-		PendingEdit: r.PendingEdit,
+		PendingEdit: r.PendingEdit, ArchivedAt: timeOrZero(r.ArchivedAt),
 	}
 	// Most jobs leave these empty, and lists do not read them (""): a list
 	// of 200 jobs need not decode 600 empty JSON values.
@@ -155,10 +156,16 @@ func mustJSON(v any) string {
 // (employer_id, external_id) constraint, so no interleaving can charge twice
 // or overdraw.
 func (s *Store) CreateJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput) (*atsgate.Job, bool, error) {
-	return s.createJob(ctx, p, in, atsgate.DialectATS)
+	return s.createJob(ctx, p, in, atsgate.DialectATS, nil)
 }
 
-func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string) (*atsgate.Job, bool, error) {
+// createJob is the one create path of both dialects. prepare, when not
+// nil, runs in the transaction just before the insert and may refuse or
+// change the row: the ERP dialect's JOB_EXISTS check and job ID
+// allocation (erp.go). With prepare, an external ID that turns out to be
+// taken is a conflict, not a replay: the caller did not choose it.
+func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string,
+	prepare func(tx *gorm.DB, row *jobRow) error) (*atsgate.Job, bool, error) {
 	now := s.now().UTC()
 	price := toMinor(p.Employer.JobPrice(&p.Country))
 	var row jobRow
@@ -175,12 +182,20 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 			row.State = string(atsgate.StatePublished)
 			row.PublishedAt = &now
 		}
+		if prepare != nil {
+			if err := prepare(tx, &row); err != nil {
+				return err
+			}
+		}
 		res := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "employer_id"}, {Name: "external_id"}},
 			DoNothing: true,
 		}).Create(&row)
 		if res.Error != nil {
 			return res.Error
+		}
+		if res.RowsAffected == 0 && prepare != nil {
+			return atsgate.Errorf(atsgate.ECONFLICT, "job ID %s was taken concurrently; retry", row.ExternalID)
 		}
 		if res.RowsAffected == 0 {
 			// Another create with this external_id committed first: replay it.
@@ -211,7 +226,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		created = true
 		if err := tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
 			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
-			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: at}).Error; err != nil {
+			Note: "job " + truncate(row.ExternalID, 100), CreatedAt: at}).Error; err != nil {
 			return err
 		}
 		// Webhooks (webhooks.go): nothing to do, and no round trip, unless
@@ -219,7 +234,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		return s.createHooks(tx, hook, &row, &p.Country, balance+price, balance, now)
 	})
 	if err != nil {
-		return nil, false, translate(err, "job "+in.ExternalID)
+		return nil, false, translate(err, "job "+row.ExternalID)
 	}
 	return jobFromRow(&row, p.Country.PublicURL), created, nil
 }
@@ -479,7 +494,7 @@ const (
 // taxonomy, which it does not show.
 var recordColumns = []string{"id", "employer_id", "country_id", "external_id", "dialect", "state", "title",
 	"deadline", "amount_charged_minor", "public_path", "received_at", "updated_at", "published_at",
-	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit"}
+	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit", "archived_at"}
 
 // ListJobs implements atsgate.Jobs with keyset pagination on the job ID:
 // new jobs get larger IDs, so they never shift the pages a client is
@@ -494,7 +509,8 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 	if limit < 1 || limit > maxPageSize {
 		return nil, atsgate.Invalid(map[string]string{"limit": "must be between 1 and 200"})
 	}
-	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
+	// Archived jobs (ERP's ARCHIVED) are hidden from the employer's lists.
+	q := s.rdb.WithContext(ctx).Where("employer_id = ? AND archived_at IS NULL", employerID)
 	if f.State != "" {
 		if !f.State.Valid() {
 			return nil, atsgate.Invalid(map[string]string{"state": "is not a job state"})

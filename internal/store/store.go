@@ -53,7 +53,8 @@ type Store struct {
 	locations sync.Map  // time zone name → *time.Location
 	hosts     hostTable // every host's country; see CountryByHost
 
-	rareMatches int // see WithRareMatches
+	rareMatches int    // see WithRareMatches
+	sealer      Sealer // see WithSealer
 }
 
 // Option configures a Store.

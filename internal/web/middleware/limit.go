@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +74,7 @@ func (l *Limits) PerKey(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		p := PrincipalOf(c)
 		ctx := c.Request().Context()
-		d, err := l.Limiter.Allow(ctx, rateKeyPrefix+strconv.FormatInt(p.KeyID, 10), l.PerKeyLimit, RateWindow)
+		d, err := l.Limiter.Allow(ctx, rateSubject(p), l.PerKeyLimit, RateWindow)
 		if err != nil {
 			l.decision(rateError)
 			if ctx.Err() == nil { // else the client has gone, which says nothing about the limiter
@@ -151,7 +152,10 @@ func (l *Limits) AuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		err := next(c)
-		if err == nil || atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED || OptPrincipal(c) != nil {
+		if err == nil || OptPrincipal(c) != nil {
+			return err
+		}
+		if _, status := Classify(err); status != http.StatusUnauthorized { // either dialect's 401s
 			return err
 		}
 		subjects := []string{authFailureSubject(c.RealIP())}
@@ -260,4 +264,14 @@ func (b *authBlocks) block(ip string, t time.Time) {
 		}
 	}
 	b.until[ip] = t
+}
+
+// rateSubject is what a principal's requests are counted under: its ATS
+// key's ID, or its ERP source's ID and key prefix (a rotated ERP key, like
+// a rotated ATS key, starts with a fresh allowance).
+func rateSubject(p *atsgate.Principal) string {
+	if strings.HasPrefix(p.KeyPrefix, "erp_") {
+		return "erpkey:" + strconv.FormatInt(p.KeyID, 10) + ":" + p.KeyPrefix
+	}
+	return rateKeyPrefix + strconv.FormatInt(p.KeyID, 10)
 }
