@@ -104,7 +104,7 @@ func TestERPPythonSample(t *testing.T) {
 	}
 	job := e.storedJob(t, src.EmployerID, jobID)
 	if job == nil || job.Title != "Software Engineer" || job.Extras["department"] != "IT" || job.ApplyURL != "https://careers.example.com/job/123" ||
-		job.Extras["location_country"] != "United States" || job.State != atsgate.StatePending {
+		job.Extras["location_country"] != "Kenya" || job.State != atsgate.StatePending {
 		t.Errorf("stored job = %+v", job)
 	}
 	// Run again: the same title is open, so the script gets JOB_EXISTS

@@ -22,10 +22,6 @@ const (
 	actionBatch  = "batch"
 )
 
-// DefaultLocationCountry is location_country when a create leaves it
-// out, as the seed's field reference says.
-const DefaultLocationCountry = "United States"
-
 // textFields are the string fields of a create or update and where each
 // goes: "" for the job's own columns (handled by name), else the extra it
 // is kept as.
@@ -151,7 +147,7 @@ func decode(raw map[string]json.RawMessage, want string) (*request, error) {
 			// The public job page needs a description; an ERP may send none.
 			in.Description = in.Title
 		}
-		for k, def := range map[string]string{"job_type": "FULL_TIME", "workplace_type": "ON_SITE", "location_country": DefaultLocationCountry} {
+		for k, def := range map[string]string{"job_type": "FULL_TIME", "workplace_type": "ON_SITE"} {
 			if strings.TrimSpace(in.Extras[k]) == "" {
 				in.Extras[k] = def
 			}
@@ -183,6 +179,12 @@ func (h *Handler) validate(c echo.Context, r *request, create bool) error {
 	in := &r.Input
 	if create {
 		in.ExternalID = "pending" // the store gives the job its ERP job ID
+		// The seed defaults location_country to "United States"; on a
+		// country's site that would mislabel every job that leaves it
+		// out, so the default is the country whose host received it.
+		if strings.TrimSpace(in.Extras["location_country"]) == "" {
+			in.Extras["location_country"] = country.Name
+		}
 	}
 	in.Validate(atsgate.Rules{Create: create, Today: country.Today(h.Now()), Taxonomy: h.Taxonomy(country.Code)}, fields)
 	if create {
