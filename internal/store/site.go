@@ -117,34 +117,22 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		// First walk the newest jobs, at most rare() of them, testing each
 		// against the stored document: a common word or filter fills the
 		// page within a few rows, and then that is the page, since the
-		// window is the start of the same order. A window that found some
-		// matches but not a page tells their density: if the page should
-		// fill within maxWalk rows, walk that far (cheaper than fetching
-		// and sorting thousands of matches). Otherwise, or with none
-		// found, the matches are few: fetch them through the GIN index
-		// and sort them (OFFSET 0 keeps the subquery from being pulled
-		// up, so the index must be used).
-		for window := s.rare(); ; {
-			walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
-				` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(window) + `) AS jobs ` + postingJoin +
-				`WHERE ` + match + order
-			rows = nil
-			if err := s.rdb.WithContext(ctx).Raw(walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...).Scan(&rows).Error; err != nil {
-				return nil, translate(err, "list public jobs")
-			}
-			found := len(rows)
-			if found > limit {
-				break
-			}
-			rows = nil
-			if need := window / max(found, 1) * (limit + 1) * 3 / 2; found > 0 && window < maxWalk && need <= maxWalk {
-				window = need
-				continue
-			}
-			add(`jobs.id IN (SELECT jobs.id FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND `+match+` OFFSET 0)`,
-				append([]any{c.ID}, matchArgs...)...)
+		// window is the start of the same order. Otherwise the matches are
+		// few among the newest: fetch them all through the GIN index and
+		// sort them (OFFSET 0 keeps the subquery from being pulled up, so
+		// the index must be used).
+		walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(s.rare()) + `) AS jobs ` + postingJoin +
+			`WHERE ` + match + order
+		if err := s.rdb.WithContext(ctx).Raw(walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...).Scan(&rows).Error; err != nil {
+			return nil, translate(err, "list public jobs")
+		}
+		if len(rows) > limit {
 			break
 		}
+		rows = nil
+		add(`jobs.id IN (SELECT jobs.id FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND `+match+` OFFSET 0)`,
+			append([]any{c.ID}, matchArgs...)...)
 	default:
 		if err := s.sqliteMatch(ctx, q.Terms, facets, add); err != nil {
 			return nil, err
@@ -246,12 +234,6 @@ func (s *Store) pgMatch(ctx context.Context, c *atsgate.Country, terms, facets [
 	}
 	return strings.Join(append(all, conds...), " AND "), append(args, condArgs...), nil
 }
-
-// maxWalk is the most of the newest jobs a PostgreSQL search walks when
-// the first window's matches say the page fills within it: measured, a walk
-// tests about a job a microsecond, while fetching and sorting a thousand
-// scattered matches costs tens of milliseconds.
-const maxWalk = 50_000
 
 // RareMatches is where a search stops counting as rare: below it, sorting
 // the matches costs less than walking the newest jobs to find them. On
