@@ -30,9 +30,9 @@ func (r *postingRow) posting(c *atsgate.Country) atsgate.Posting {
 	return p
 }
 
-// The columns every site query reads. The state is a literal, not a
-// parameter, so PostgreSQL can match the partial indexes of migrations 6
-// and 10.
+// publicJobs is where every site query starts: the country's published
+// jobs within their deadline. The state is a literal, not a parameter, so
+// PostgreSQL can match the partial indexes of migrations 6 and 10.
 const publicJobs = `jobs.country_id = ? AND jobs.state = 'published' AND (jobs.deadline = '' OR jobs.deadline >= ?)`
 
 // postingList is what postingRow holds, by name: jobs.* would also
