@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/atsgate
 PKGS    := ./...
 
-.PHONY: run build test test-short vet fmt fuzz bench load clean
+.PHONY: run build test test-short vet fmt fuzz bench load screenshots clean
 
 run: build
 	./$(BIN) serve
@@ -41,6 +41,11 @@ bench:
 # The load tool against a fresh embedded server (see .ci/load.sh for knobs).
 load:
 	bash .ci/load.sh
+
+# Rewrite the screenshots in docs/img from the real pages, in Debian's
+# headless chromium (the back office's, then the public sites').
+screenshots:
+	ATSGATE_SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBackOfficeInBrowser|TestSiteInBrowser' ./internal/web/
 
 clean:
 	rm -rf bin var

@@ -38,9 +38,33 @@ func TestDialectsDefineOneSchema(t *testing.T) {
 	if len(pg["jobs"]) == 0 {
 		t.Fatalf("PostgreSQL schema has no jobs table: %v", pg)
 	}
+	// The one exception, and it must exist: each is a column of one
+	// database whose counterpart in the other is not a column.
+	for table, cols := range postgresOnly {
+		for _, col := range cols {
+			i := sort.SearchStrings(pg[table], col)
+			if i == len(pg[table]) || pg[table][i] != col {
+				t.Errorf("the exception %s.%s is not in the PostgreSQL schema; remove it from postgresOnly", table, col)
+				continue
+			}
+			pg[table] = append(pg[table][:i:i], pg[table][i+1:]...)
+		}
+	}
 	if diff := cmp.Diff(pg, lite); diff != "" {
 		t.Errorf("tables and columns differ between the migration trees (-postgres +sqlite):\n%s", diff)
 	}
+}
+
+// postgresOnly are the columns only PostgreSQL has, each with its
+// counterpart on SQLite. Keep it this narrow: a column the store reads or
+// writes through GORM must exist in both trees.
+var postgresOnly = map[string][]string{
+	// jobs.search_doc (migration 10) is the stored tsvector behind the
+	// public sites' search and filters, generated from the row, so no
+	// store code writes it and only the site's search reads it; SQLite's
+	// counterpart is the FTS5 table job_search (with its facets column),
+	// which the schema reading above leaves out as a virtual table.
+	"jobs": {"search_doc"},
 }
 
 // TestUpTwice: applying the migrations to an up-to-date database changes

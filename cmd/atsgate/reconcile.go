@@ -6,20 +6,30 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // cmdReconcile posts a month's minimum-spend shortfalls. It is safe to run
-// at any time and any number of times: see store.Reconcile.
+// at any time and any number of times: see store.Reconcile. With --report
+// it only reads the month's table, as the back office shows it; a run and
+// a report use the same statuses, and a run marks the lines it debited
+// itself in the CHANGED column ("changed" in --json).
 func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	month := fs.String("month", "", "the month to reconcile, YYYY-MM")
 	emp := fs.String("employer", "", "only this employer ID")
+	report := fs.Bool("report", false, "only print the month's table; change nothing")
+	country := fs.String("country", "", "with --report: only this country (code or ID)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "month"); err != nil {
 		return err
+	}
+	if *country != "" && !*report {
+		return misuse("reconcile", "--country only narrows a --report; a run takes --employer")
 	}
 	var id int64
 	if *emp != "" {
@@ -32,8 +42,29 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
-	r, err := st.Reconcile(ctx, *month, id, e.actor())
-	if err != nil {
+	var r *atsgate.Reconciliation
+	if *report {
+		var countryID int64
+		if *country != "" {
+			c, err := st.Country(ctx, *country)
+			if err != nil {
+				return cliError(err)
+			}
+			countryID = c.ID
+		}
+		if r, err = st.ReconciliationReport(ctx, *month, countryID); err != nil {
+			return cliError(err)
+		}
+		if id != 0 {
+			lines := r.Lines[:0]
+			for _, l := range r.Lines {
+				if l.EmployerID == id {
+					lines = append(lines, l)
+				}
+			}
+			r.Lines = lines
+		}
+	} else if r, err = st.Reconcile(ctx, *month, id, e.actor()); err != nil {
 		return cliError(err)
 	}
 	out := wire.NewReconciliation(r)
@@ -44,15 +75,25 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 		}
 	}
 	if err := e.print(out, func(w io.Writer) {
-		fmt.Fprintf(w, "minimum monthly spend for %s: %d employer(s) with a commitment\n", r.Month, len(r.Lines))
-		fmt.Fprintln(w, "EMPLOYER\tCODE\tCOUNTRY\tMINIMUM\tSPEND\tSHORTFALL\tDEBITED\tSTATUS\tENTRY")
-		for _, l := range out.Lines {
+		what := "run at"
+		if *report {
+			what = "report read at"
+		}
+		fmt.Fprintf(w, "minimum monthly spend for %s (%s %s UTC): %d employer(s) with a commitment\n",
+			r.Month, what, r.At.UTC().Format("2006-01-02 15:04"), len(r.Lines))
+		fmt.Fprintln(w, "EMPLOYER\tCODE\tCOUNTRY\tMINIMUM\tSPEND\tSHORTFALL\tDEBITED\tSTATUS\tCHANGED\tENTRY")
+		for i, l := range r.Lines {
 			entry := ""
 			if l.EntryID != 0 {
 				entry = fmt.Sprint(l.EntryID)
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", l.EmployerID, clean(l.EmployerCode), clean(l.Country),
-				l.Minimum, l.Currency, l.Spend, l.Shortfall, l.Debited, l.Status, entry)
+			changed := "no"
+			if l.Changed {
+				changed = "yes"
+			}
+			m := func(d decimal.Decimal) string { return clean(atsgate.Money{Amount: d, Currency: l.Currency}.String()) }
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.EmployerID, clean(out.Lines[i].EmployerCode), clean(l.CountryCode),
+				m(l.Minimum), m(l.Spend), m(l.Shortfall), m(l.Debited), l.Status, changed, entry)
 		}
 	}); err != nil {
 		return err

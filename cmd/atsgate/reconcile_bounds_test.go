@@ -84,7 +84,7 @@ func TestCLIReconcileReportsFailures(t *testing.T) {
 					t.Fatalf("--json output: %v\n%s", err, stdout.String())
 				}
 				if len(r.Lines) != 2 || r.Lines[0].Status != "failed" || !strings.Contains(r.Lines[0].Error, "10^15") ||
-					r.Lines[1].Status != "already_reconciled" || r.Lines[1].Error != "" {
+					r.Lines[1].Status != "debited" || r.Lines[1].Changed || r.Lines[1].Error != "" {
 					t.Errorf("second run, --json: %+v", r.Lines)
 				}
 			}

@@ -53,12 +53,18 @@ func TestCLIReconcileAndVerify(t *testing.T) {
 			var r wire.Reconciliation
 			cli(t, vars, &r, "reconcile", "--month", "2020-01")
 			if len(r.Lines) != 1 || r.Lines[0].Status != "debited" || r.Lines[0].Debited != "500.00" ||
-				r.Lines[0].Spend != "0.00" || r.Lines[0].EntryID == 0 || r.Lines[0].Currency != "KES" {
+				r.Lines[0].Spend != "0.00" || r.Lines[0].EntryID == 0 || r.Lines[0].Currency != "KES" || !r.Lines[0].Changed {
 				t.Fatalf("reconcile: %+v", r)
 			}
 			cli(t, vars, &r, "reconcile", "--month", "2020-01", "--employer", id)
-			if len(r.Lines) != 1 || r.Lines[0].Status != "already_reconciled" {
+			if len(r.Lines) != 1 || r.Lines[0].Status != "debited" || r.Lines[0].Changed || r.Lines[0].Debited != "500.00" {
 				t.Fatalf("second reconcile: %+v", r)
+			}
+			// The report says the same, in the same words.
+			var rep wire.Reconciliation
+			cli(t, vars, &rep, "reconcile", "--month", "2020-01", "--report", "--country", "ke")
+			if len(rep.Lines) != 1 || rep.Lines[0].Status != "debited" || rep.Lines[0].Changed || rep.Lines[0].EntryID != r.Lines[0].EntryID {
+				t.Fatalf("report: %+v", rep)
 			}
 			cli(t, vars, &r, "reconcile", "--month", "2019-12")
 			if r.Lines[0].Status != "skipped_before_commitment" {
@@ -66,8 +72,11 @@ func TestCLIReconcileAndVerify(t *testing.T) {
 			}
 			next := time.Now().AddDate(0, 1, 0).Format("2006-01")
 			cli(t, vars, &r, "reconcile", "--month", next)
-			if r.Lines[0].Status != "skipped_unfinished" {
+			if r.Lines[0].Status != "open" || r.Lines[0].Changed {
 				t.Fatalf("next month: %+v", r)
+			}
+			if msg := cliErr(t, vars, "reconcile", "--month", next, "--country", "ke"); !strings.Contains(msg, "--report") {
+				t.Fatalf("--country without --report: %s", msg)
 			}
 			if msg := cliErr(t, vars, "reconcile", "--month", "2020-13"); !strings.Contains(msg, "month") {
 				t.Fatalf("bad month: %s", msg)

@@ -97,12 +97,14 @@ func reconcileMonths(ctx context.Context, st *store.Store, log *slog.Logger, m *
 		}
 		m.ReconciliationRun(ok)
 		for _, l := range r.Lines {
-			switch l.Status {
-			case atsgate.ReconcileDebited:
+			switch {
+			case l.Status == atsgate.ReconcileDebited && l.Changed:
+				// Only what this run posted: a month debited before
+				// reads debited too, and is not news.
 				log.Info("minimum monthly spend debited", "month", month, "employer_id", l.EmployerID,
 					"minimum", l.Minimum.String(), "spend", l.Spend.String(), "debited", l.Debited.String(),
 					"currency", l.Currency, "entry_id", l.EntryID)
-			case atsgate.ReconcileFailed:
+			case l.Status == atsgate.ReconcileFailed:
 				// The month stays owed; the next run (within the hour) tries again.
 				log.Error("reconcile minimum monthly spend: an employer failed", "month", month,
 					"employer_id", l.EmployerID, "err", l.Err)

@@ -231,8 +231,9 @@ func TestCLIAndAdminAPIAgree(t *testing.T) {
 			t.Run("reconciliation", func(t *testing.T) {
 				run := cliJSON("reconcile", "--month", "2020-01").(map[string]any)
 				report := api("GET", "/reconciliation?month=2020-01").(map[string]any)
-				// at is when each was run or read: the one field that differs.
-				for _, r := range []map[string]any{run, report} {
+				cliReport := cliJSON("reconcile", "--month", "2020-01", "--report").(map[string]any)
+				// at is when each was run or read: a field that differs.
+				for _, r := range []map[string]any{run, report, cliReport} {
 					if at, _ := r["at"].(string); !strings.HasSuffix(at, "Z") {
 						t.Errorf("at = %v, want RFC 3339 UTC", r["at"])
 					}
@@ -241,6 +242,14 @@ func TestCLIAndAdminAPIAgree(t *testing.T) {
 				if lines, _ := report["lines"].([]any); len(lines) != 1 || field(lines[0], "status") != "debited" {
 					t.Fatalf("report = %v, want Lagos Ltd's line, debited", report)
 				}
+				same(t, cliReport, report)
+				// The run says the same in the same words, and that it
+				// posted the debit itself: the other field that differs.
+				line := run["lines"].([]any)[0].(map[string]any)
+				if line["changed"] != true || field(report["lines"].([]any)[0], "changed") != false {
+					t.Errorf("changed: run %v, report %v; want true, false", line["changed"], field(report["lines"].([]any)[0], "changed"))
+				}
+				line["changed"] = false
 				same(t, run, report)
 			})
 			t.Run("logs", func(t *testing.T) {

@@ -11,22 +11,25 @@ import (
 // or would do, for one employer and month.
 type ReconcileStatus string
 
-// Reconciliation statuses. Reconcile reports all but ReconcilePending and
-// ReconcileOpen; the read-only report uses ReconcileDebited, ReconcileMet,
-// ReconcilePending, ReconcileOpen, the skips but ReconcileSkippedUnfinished,
-// and ReconcileFailed.
+// Reconciliation statuses: one vocabulary for a run and for the read-only
+// report, so the CLI, the admin API, the back-office page and the
+// scheduler's log name a line's state the same way. A run says what it did
+// itself with ReconciliationLine.Changed: a line it debited reads debited
+// with Changed set; a line an earlier (or concurrent) run debited reads
+// debited without it. Only a report shows ReconcilePending: a run turns
+// every pending line into debited, met, skipped_inactive or failed.
 const (
-	// ReconcileDebited: spend fell short and the shortfall was (or, in a
-	// report, has been) debited as one minimum_spend entry.
+	// ReconcileDebited: spend fell short and the shortfall has been debited
+	// as the month's one minimum_spend entry (EntryID).
 	ReconcileDebited ReconcileStatus = "debited"
-	// ReconcileAlreadyReconciled: an earlier or concurrent run posted this
-	// month's entry; this run changed nothing.
-	ReconcileAlreadyReconciled ReconcileStatus = "already_reconciled"
 	// ReconcileMet: spend reached the minimum; nothing is owed.
 	ReconcileMet ReconcileStatus = "met"
-	// ReconcileSkippedUnfinished: the month has not ended yet in the
-	// employer's country time zone.
-	ReconcileSkippedUnfinished ReconcileStatus = "skipped_unfinished"
+	// ReconcilePending: the month has ended with a shortfall that no run
+	// has debited yet; the next run will.
+	ReconcilePending ReconcileStatus = "pending"
+	// ReconcileOpen: the month has not ended yet in the employer's country
+	// time zone; Spend is the spend so far, and a run leaves it alone.
+	ReconcileOpen ReconcileStatus = "open"
 	// ReconcileSkippedBeforeCommitment: the month is before the employer's
 	// commitment start.
 	ReconcileSkippedBeforeCommitment ReconcileStatus = "skipped_before_commitment"
@@ -42,12 +45,6 @@ const (
 	// debited; Err says why. Nothing was posted for it, the run went on
 	// with the others, and running it again retries.
 	ReconcileFailed ReconcileStatus = "failed"
-	// ReconcilePending (report only): the month has ended with a shortfall
-	// that no run has debited yet; the next run will.
-	ReconcilePending ReconcileStatus = "pending"
-	// ReconcileOpen (report only): the month is still running; Spend is the
-	// spend so far.
-	ReconcileOpen ReconcileStatus = "open"
 )
 
 // Reconciliation is the minimum-spend table of one month: one line per
@@ -81,6 +78,10 @@ type ReconciliationLine struct {
 	// is its amount as a positive number.
 	EntryID int64
 	Debited decimal.Decimal
+	// Changed is set on the lines a run changed: the ones it debited now.
+	// A report, and a run that found the entry already posted, leave it
+	// unset.
+	Changed bool
 	// Err is why a ReconcileFailed line failed. Its cause is for the log;
 	// show people ErrorMessage(Err).
 	Err error

@@ -178,7 +178,7 @@ WHERE employer_id = ? AND kind IN (?, ?) AND created_at >= ? AND created_at < ?`
 //
 // The partial unique index ledger_one_minimum (employer_id, period) makes
 // the entry happen once: a run that loses the race inserts nothing, rolls
-// back its wallet update, and reports the employer already reconciled. So
+// back its wallet update, and reports the line debited without Changed. So
 // any number of runs, from any number of instances, post one entry.
 func (s *Store) Reconcile(ctx context.Context, month string, employerID int64, actor string) (*atsgate.Reconciliation, error) {
 	now := s.now().UTC()
@@ -188,12 +188,9 @@ func (s *Store) Reconcile(ctx context.Context, month string, employerID int64, a
 	}
 	for i := range lines {
 		l := &lines[i]
-		switch l.Status {
-		case atsgate.ReconcileDebited:
-			l.Status = atsgate.ReconcileAlreadyReconciled
-		case atsgate.ReconcileOpen:
-			l.Status = atsgate.ReconcileSkippedUnfinished
-		case atsgate.ReconcilePending:
+		// Debited and open lines stay as the report reads them: a run
+		// acts on the pending ones only.
+		if l.Status == atsgate.ReconcilePending {
 			// One employer's failure is its own line's: the others are
 			// still owed their run. Only the end of the run itself (its
 			// context) stops it.
@@ -222,11 +219,12 @@ func (s *Store) reconcileLine(ctx context.Context, l *atsgate.ReconciliationLine
 			return err
 		}
 		e := posted[l.EmployerID]
-		l.Status, l.EntryID, l.Debited = atsgate.ReconcileAlreadyReconciled, e.ID, fromMinor(-e.AmountMinor)
+		// Another run posted it first: debited, but not by this run.
+		l.Status, l.EntryID, l.Debited = atsgate.ReconcileDebited, e.ID, fromMinor(-e.AmountMinor)
 	case err != nil:
 		return err
 	default:
-		l.Status, l.EntryID, l.Debited = atsgate.ReconcileDebited, id, l.Shortfall
+		l.Status, l.EntryID, l.Debited, l.Changed = atsgate.ReconcileDebited, id, l.Shortfall, true
 	}
 	return nil
 }

@@ -119,7 +119,7 @@ func TestReconcileInactiveEmployers(t *testing.T) {
 				t.Errorf("October, employer %d: %s, want %s", id, got[id], w)
 			}
 		}
-		if got := reconcileStatuses(t, st, "2026-09"); got[short.employer.ID] != atsgate.ReconcileAlreadyReconciled ||
+		if got := reconcileStatuses(t, st, "2026-09"); got[short.employer.ID] != atsgate.ReconcileDebited ||
 			got[met.employer.ID] != atsgate.ReconcileMet {
 			t.Errorf("September again, after the deactivation: %v", got)
 		}
@@ -168,7 +168,7 @@ func TestReconcileGoesOnAfterAFailure(t *testing.T) {
 			t.Errorf("%d entries for the failed employer", n)
 		}
 		got := reconcileStatuses(t, st, "2026-09")
-		if got[broke.employer.ID] != atsgate.ReconcileFailed || got[after[0].employer.ID] != atsgate.ReconcileAlreadyReconciled {
+		if got[broke.employer.ID] != atsgate.ReconcileFailed || got[after[0].employer.ID] != atsgate.ReconcileDebited {
 			t.Errorf("second run: %v", got)
 		}
 		mustVerify(t, st)

@@ -128,7 +128,7 @@ func TestReconcileMonth(t *testing.T) {
 		if len(r.Lines) != 2 {
 			t.Fatalf("lines = %d, want 2 (only committed employers): %+v", len(r.Lines), r.Lines)
 		}
-		if l := lineOf(t, r, f.employer.ID); l.Status != atsgate.ReconcileSkippedUnfinished || l.EntryID != 0 {
+		if l := lineOf(t, r, f.employer.ID); l.Status != atsgate.ReconcileOpen || l.EntryID != 0 || l.Changed {
 			t.Fatalf("before month end: %+v", l)
 		}
 		if n := minimumEntries(t, st, f.employer.ID, "2026-10"); n != 0 {
@@ -145,7 +145,7 @@ func TestReconcileMonth(t *testing.T) {
 		// October: OCT-1 + OCT-LAST-SECOND − refund of SEP-1 = 50.
 		l := lineOf(t, r, f.employer.ID)
 		if l.Status != atsgate.ReconcileDebited || !l.Spend.Equal(dec("50")) || !l.Shortfall.Equal(dec("450")) ||
-			!l.Debited.Equal(dec("450")) || !l.Minimum.Equal(dec("500")) || l.EntryID == 0 || l.Currency != "KES" {
+			!l.Debited.Equal(dec("450")) || !l.Minimum.Equal(dec("500")) || l.EntryID == 0 || l.Currency != "KES" || !l.Changed {
 			t.Fatalf("October line: %+v", l)
 		}
 		if want := localTime(t, ke, "2026-10-01 00:00:00"); !l.From.Equal(want) {
@@ -173,7 +173,7 @@ func TestReconcileMonth(t *testing.T) {
 			if err != nil {
 				t.Fatalf("re-run: %v", err)
 			}
-			if again := lineOf(t, r, f.employer.ID); again.Status != atsgate.ReconcileAlreadyReconciled ||
+			if again := lineOf(t, r, f.employer.ID); again.Status != atsgate.ReconcileDebited || again.Changed ||
 				again.EntryID != l.EntryID || !again.Debited.Equal(dec("450")) {
 				t.Fatalf("re-run line: %+v", again)
 			}
@@ -183,7 +183,7 @@ func TestReconcileMonth(t *testing.T) {
 		}
 		// One employer only, and the unknown or uncommitted ones.
 		if r, err = st.Reconcile(ctx, "2026-10", f.employer.ID, "test"); err != nil || len(r.Lines) != 1 ||
-			r.Lines[0].Status != atsgate.ReconcileAlreadyReconciled {
+			r.Lines[0].Status != atsgate.ReconcileDebited || r.Lines[0].Changed {
 			t.Fatalf("Reconcile(one employer) = %+v, %v", r, err)
 		}
 		_, err = st.Reconcile(ctx, "2026-10", uncommitted.employer.ID, "test")
@@ -203,7 +203,7 @@ func TestReconcileMonth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l := lineOf(t, r, f.employer.ID); l.Status != atsgate.ReconcileSkippedUnfinished || !l.Spend.Equal(dec("50")) {
+		if l := lineOf(t, r, f.employer.ID); l.Status != atsgate.ReconcileOpen || l.Changed || !l.Spend.Equal(dec("50")) {
 			t.Fatalf("November: %+v", l)
 		}
 		if n := count(t, st, `SELECT COUNT(*) FROM ledger_entries WHERE kind = 'minimum_spend'`); n != 1 {
@@ -374,10 +374,10 @@ func TestReconcileConcurrent(t *testing.T) {
 				t.Fatalf("instance %d: %v", i, errs[i])
 			}
 			for _, l := range results[i].Lines {
-				switch l.Status {
-				case atsgate.ReconcileDebited:
+				switch {
+				case l.Status == atsgate.ReconcileDebited && l.Changed:
 					debited[l.EmployerID]++
-				case atsgate.ReconcileAlreadyReconciled:
+				case l.Status == atsgate.ReconcileDebited:
 				default:
 					t.Fatalf("instance %d: employer %d status %s", i, l.EmployerID, l.Status)
 				}

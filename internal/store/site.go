@@ -4,7 +4,10 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"gorm.io/gorm/schema"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 )
@@ -27,15 +30,60 @@ func (r *postingRow) posting(c *atsgate.Country) atsgate.Posting {
 	return p
 }
 
-// The columns every site query reads. The state is a literal, not a
-// parameter, so PostgreSQL can match the partial indexes of migration 6.
-const (
-	postingColumns = `SELECT jobs.*, employers.name AS employer_name FROM jobs JOIN employers ON employers.id = jobs.employer_id `
-	publicJobs     = `jobs.country_id = ? AND jobs.state = 'published' AND (jobs.deadline = '' OR jobs.deadline >= ?)`
-	// pgSearchDocument must stay the expression of the index jobs_site_search.
-	pgSearchDocument = `to_tsvector('simple', jobs.title || ' ' || jobs.description || ' ' ||
-        CASE WHEN jobs.show_company_name THEN coalesce(jobs.extras::jsonb ->> 'company_name', '') ELSE '' END)`
-)
+// publicJobs is where every site query starts: the country's published
+// jobs within their deadline. The state is a literal, not a parameter, so
+// PostgreSQL can match the partial indexes of migrations 6 and 10.
+const publicJobs = `jobs.country_id = ? AND jobs.state = 'published' AND (jobs.deadline = '' OR jobs.deadline >= ?)`
+
+// postingList is what postingRow holds, by name: jobs.* would also
+// read PostgreSQL's search document (migration 10), as large as the
+// description and never shown.
+var postingList = func() string {
+	sch, err := schema.Parse(&jobRow{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		panic(err) // a struct GORM cannot read is a programming error
+	}
+	cols := make([]string, len(sch.DBNames))
+	for i, n := range sch.DBNames {
+		cols[i] = "jobs." + n
+	}
+	return strings.Join(cols, ", ") + `, employers.name AS employer_name`
+}()
+
+// postingJoin and postingColumns complete postingList into a query.
+const postingJoin = `JOIN employers ON employers.id = jobs.employer_id `
+
+var postingColumns = `SELECT ` + postingList + ` FROM jobs ` + postingJoin
+
+// facetTokens are the lexemes of q's filters, as migration 10 writes them
+// into each job's search document (PostgreSQL's jobs.search_doc, SQLite's
+// job_search.facets): zst<region>, zqu<qualification>,
+// zsp<specialization>, zjt<job type>, zwt<workplace type>, types
+// lower-cased with everything but letters and digits removed.
+func facetTokens(q atsgate.SiteQuery) []string {
+	var out []string
+	for _, f := range []struct {
+		prefix string
+		id     int64
+	}{{"zst", q.State}, {"zqu", q.Qualification}, {"zsp", q.Specialization}} {
+		if f.id > 0 {
+			out = append(out, f.prefix+strconv.FormatInt(f.id, 10))
+		}
+	}
+	for _, f := range []struct{ prefix, value string }{{"zjt", q.JobType}, {"zwt", q.WorkplaceType}} {
+		if f.value == "" {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(f.value) {
+			if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, f.prefix+b.String())
+	}
+	return out
+}
 
 // Postings implements atsgate.Site.
 func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.SiteQuery) (*atsgate.SitePage, error) {
@@ -56,44 +104,45 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		// the (published_at, id) index; the equivalent OR is a filter.
 		add(`(jobs.published_at, jobs.id) < (?, ?)`, q.After.PublishedAt.UTC(), q.After.ID)
 	}
-	if len(q.Terms) > 0 {
-		filtered := q.State > 0 || q.Specialization > 0 || q.Qualification > 0 || q.JobType != "" || q.WorkplaceType != ""
-		if err := s.searchCondition(ctx, c, q.Terms, filtered, add); err != nil {
+	const order = " ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ?"
+	var rows []postingRow
+	facets := facetTokens(q)
+	switch {
+	case len(q.Terms) == 0 && len(facets) == 0:
+	case s.dialect == Postgres:
+		match, matchArgs, err := s.pgMatch(ctx, c, q.Terms, facets)
+		if err != nil {
+			return nil, err
+		}
+		// First walk the newest jobs, at most rare() of them, testing each
+		// against the stored document: a common word or filter fills the
+		// page within a few rows, and then that is the page, since the
+		// window is the start of the same order. Otherwise the matches are
+		// few among the newest: fetch them all through the GIN index and
+		// sort them (OFFSET 0 keeps the subquery from being pulled up, so
+		// the index must be used).
+		walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(s.rare()) + `) AS jobs ` + postingJoin +
+			`WHERE ` + match + order
+		if err := s.rdb.WithContext(ctx).Raw(walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...).Scan(&rows).Error; err != nil {
+			return nil, translate(err, "list public jobs")
+		}
+		if len(rows) > limit {
+			break
+		}
+		rows = nil
+		add(`jobs.id IN (SELECT jobs.id FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND `+match+` OFFSET 0)`,
+			append([]any{c.ID}, matchArgs...)...)
+	default:
+		if err := s.sqliteMatch(ctx, q.Terms, facets, add); err != nil {
 			return nil, err
 		}
 	}
-	if q.Specialization > 0 {
-		add(`jobs.specialization = ?`, q.Specialization)
-	}
-	for _, f := range []struct {
-		column string
-		id     int64
-	}{{"states", q.State}, {"qualifications", q.Qualification}} {
-		if f.id <= 0 {
-			continue
+	if rows == nil {
+		args = append(args, limit+1)
+		if err := s.rdb.WithContext(ctx).Raw(postingColumns+"WHERE "+strings.Join(where, " AND ")+order, args...).Scan(&rows).Error; err != nil {
+			return nil, translate(err, "list public jobs")
 		}
-		if s.dialect == Postgres {
-			add(`jobs.`+f.column+`::jsonb @> ?::jsonb`, "["+strconv.FormatInt(f.id, 10)+"]")
-		} else {
-			add(`EXISTS (SELECT 1 FROM json_each(jobs.`+f.column+`) WHERE json_each.value = ?)`, f.id)
-		}
-	}
-	for _, f := range []struct{ key, value string }{{"job_type", q.JobType}, {"workplace_type", q.WorkplaceType}} {
-		if f.value == "" {
-			continue
-		}
-		if s.dialect == Postgres {
-			add(`jobs.extras::jsonb ->> '`+f.key+`' = ?`, f.value)
-		} else {
-			add(`json_extract(jobs.extras, '$.`+f.key+`') = ?`, f.value)
-		}
-	}
-	sql := postingColumns + "WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ?"
-	args = append(args, limit+1)
-	var rows []postingRow
-	if err := s.rdb.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
-		return nil, translate(err, "list public jobs")
 	}
 	page := &atsgate.SitePage{}
 	if len(rows) > limit {
@@ -108,78 +157,88 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 	return page, nil
 }
 
-// searchCondition adds the full-text condition: every term must match the
-// job's title, description or shown company.
-func (s *Store) searchCondition(ctx context.Context, c *atsgate.Country, terms []string, filtered bool, add func(string, ...any)) error {
-	if s.dialect == SQLite {
-		// The terms are letters and digits only (atsgate.SearchTerms), so
-		// quoting each makes a phrase of one word and no FTS5 syntax.
-		match := `"` + strings.Join(terms, `" "`) + `"`
-		// As on PostgreSQL (below): few matches are fetched and sorted;
-		// many are found by walking the newest jobs and asking FTS5 about
-		// each, which stops at the page's end.
-		var n int64
-		err := s.rdb.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT rowid FROM job_search WHERE job_search MATCH ? LIMIT `+
-			strconv.Itoa(s.rare())+`)`, match).Scan(&n).Error
-		if err != nil {
-			return translate(err, "search probe")
-		}
-		// With filters as well, matching jobs are sparse among the newest
-		// and each FTS5 lookup reads the word's whole list, so the walk
-		// loses (measured: seconds against tens of milliseconds).
-		if n < int64(s.rare()) || filtered {
-			add(`jobs.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)`, match)
-		} else {
-			add(`EXISTS (SELECT 1 FROM job_search WHERE job_search MATCH ? AND job_search.rowid = jobs.id)`, match)
-		}
-		return nil
+// The search: every term must match the job's title, description or shown
+// company, and every facet (facetTokens) must be the job's.
+//
+// Either database has two plans: walk the newest-first index and test each
+// job, which stops at the page's end and is fast when many jobs match, and
+// ruinous when few do; or fetch the matches from the text index and sort
+// them, the reverse. Planners guess a word's frequency badly, so the data
+// decides: PostgreSQL walks at most RareMatches of the newest jobs first
+// (Postings), SQLite counts the matches up to RareMatches in FTS5.
+
+// sqliteMatch adds the FTS5 condition.
+func (s *Store) sqliteMatch(ctx context.Context, terms, facets []string, add func(string, ...any)) error {
+	// The terms are letters and digits only (atsgate.SearchTerms), so
+	// quoting each makes a phrase of one word and no FTS5 syntax. The
+	// terms are matched in the text columns and the facets in their own
+	// column only.
+	parts := make([]string, 0, len(terms)+len(facets))
+	for _, t := range terms {
+		parts = append(parts, `{title description company} : "`+t+`"`)
 	}
-	conds := make([]string, 0, len(terms))
-	var condArgs []any
+	for _, f := range facets {
+		parts = append(parts, `facets : "`+f+`"`)
+	}
+	match := strings.Join(parts, " AND ")
+	var n int64
+	err := s.rdb.WithContext(ctx).Raw(`SELECT count(*) FROM (SELECT rowid FROM job_search WHERE job_search MATCH ? LIMIT `+
+		strconv.Itoa(s.rare())+`)`, match).Scan(&n).Error
+	if err != nil {
+		return translate(err, "search probe")
+	}
+	if n < int64(s.rare()) {
+		add(`jobs.id IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)`, match)
+	} else {
+		add(`EXISTS (SELECT 1 FROM job_search WHERE job_search MATCH ? AND job_search.rowid = jobs.id)`, match)
+	}
+	return nil
+}
+
+// pgMatch is the condition on PostgreSQL's stored document (migration
+// 10): one tsquery of the terms at weight D, where the text is, and the
+// facets at weight A, where only the facets are. A term that also names
+// employers (a job that names no company shows its employer's name, which
+// lives in employers) is its own condition, matched either way; the few
+// employers it names are found first, so the jobs side stays GIN lookups.
+func (s *Store) pgMatch(ctx context.Context, c *atsgate.Country, terms, facets []string) (string, []any, error) {
+	var joined, conds []string
+	var joinedArgs, condArgs []any
 	for _, term := range terms {
-		// A job that names no company is shown under its employer's name,
-		// which lives in employers: find the few employers a term names
-		// first, so the jobs side stays one GIN lookup per term.
 		var ids []int64
 		err := s.rdb.WithContext(ctx).Raw(`SELECT id FROM employers WHERE country_id = ? AND to_tsvector('simple', name) @@ plainto_tsquery('simple', ?)`,
 			c.ID, term).Scan(&ids).Error
 		if err != nil {
-			return translate(err, "search employers")
+			return "", nil, translate(err, "search employers")
 		}
-		cond := pgSearchDocument + ` @@ plainto_tsquery('simple', ?)`
-		args := []any{term}
-		if len(ids) > 0 {
-			cond = `(` + cond + ` OR (jobs.show_company_name AND coalesce(jobs.extras::jsonb ->> 'company_name', '') = '' AND jobs.employer_id IN ?))`
-			args = append(args, ids)
+		// The term is letters and digits (atsgate.SearchTerms): no
+		// tsquery syntax.
+		if len(ids) == 0 {
+			joined = append(joined, `to_tsquery('simple', ?)`)
+			joinedArgs = append(joinedArgs, term+":D")
+			continue
 		}
-		conds = append(conds, cond)
-		condArgs = append(condArgs, args...)
+		conds = append(conds, `(jobs.search_doc @@ to_tsquery('simple', ?) OR (jobs.show_company_name AND coalesce(jobs.extras::jsonb ->> 'company_name', '') = '' AND jobs.employer_id IN ?))`)
+		condArgs = append(condArgs, term+":D", ids)
 	}
-	match := strings.Join(conds, " AND ")
-	// The planner picks between two plans: walk the newest-first index and
-	// test each job, which is fast when many jobs match and ruinous when
-	// few do (the expression is recomputed for every row it passes), or
-	// take the GIN matches and sort them, the reverse. Its estimate of a
-	// word's frequency is often wrong, so ask the data: a probe that stops
-	// at RareMatches. When fewer match, the GIN side is fenced off (OFFSET
-	// 0 keeps the subquery from being pulled up) so it must be used.
-	var n int64
-	probe := `SELECT count(*) FROM (SELECT 1 FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND ` +
-		match + ` LIMIT ` + strconv.Itoa(s.rare()) + `) AS probe`
-	if err := s.rdb.WithContext(ctx).Raw(probe, append([]any{c.ID}, condArgs...)...).Scan(&n).Error; err != nil {
-		return translate(err, "search probe")
+	if len(facets) > 0 {
+		// Facets are letters and digits (facetTokens): no tsquery syntax.
+		joined = append(joined, `to_tsquery('simple', ?)`)
+		joinedArgs = append(joinedArgs, strings.Join(facets, ":A & ")+":A")
 	}
-	if n < int64(s.rare()) {
-		add(`jobs.id IN (SELECT jobs.id FROM jobs WHERE jobs.country_id = ? AND jobs.state = 'published' AND `+match+` OFFSET 0)`,
-			append([]any{c.ID}, condArgs...)...)
-		return nil
+	var all []string
+	var args []any
+	if len(joined) > 0 {
+		all = append(all, `jobs.search_doc @@ (`+strings.Join(joined, " && ")+`)`)
+		args = append(args, joinedArgs...)
 	}
-	add(match, condArgs...)
-	return nil
+	return strings.Join(append(all, conds...), " AND "), append(args, condArgs...), nil
 }
 
 // RareMatches is where a search stops counting as rare: below it, sorting
-// the matches costs less than walking the newest jobs to find them.
+// the matches costs less than walking the newest jobs to find them. On
+// PostgreSQL it is how many of the newest jobs a search walks before it
+// turns to the GIN index; on SQLite, how many FTS5 matches it counts.
 const RareMatches = 2000
 
 // WithRareMatches sets where a search stops counting as rare

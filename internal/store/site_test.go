@@ -284,3 +284,59 @@ func TestLoadPublished(t *testing.T) {
 		}
 	})
 }
+
+// TestSiteFiltersAreIndexed: the filters are lexemes of the search index
+// (migration 10), so they follow updates like the text does, and job text
+// that spells a filter's lexeme does not put a job under that filter. Run
+// with the default threshold (matches fetched and sorted) and with one of
+// 1 (the newest jobs walked), so both plans give the same answers.
+func TestSiteFiltersAreIndexed(t *testing.T) {
+	t.Parallel()
+	for _, rare := range []int{store.RareMatches, 1} {
+		t.Run(fmt.Sprintf("rare=%d", rare), func(t *testing.T) { testSiteFilters(t, rare) })
+	}
+}
+
+func testSiteFilters(t *testing.T, rare int) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		f := newSiteFixture(t, d, store.WithRareMatches(rare))
+		f.publish(t, "A", "Welder", "Metal work in Tema", func(in *atsgate.JobInput) {
+			in.States = ptr([]int64{3})
+			in.Qualifications = ptr([]int64{2, 5})
+			in.Specialization = ptr(int64(8))
+			in.Extras = map[string]string{"job_type": "FULL_TIME", "workplace_type": "ON_SITE"}
+		})
+		f.publish(t, "B", "Spoofer zst3", "zst3 zqu2 zsp8 zjtfulltime zwtonsite facets : zst3", func(in *atsgate.JobInput) {
+			in.States = ptr([]int64{9})
+			in.Extras = map[string]string{"job_type": "CONTRACT"}
+		})
+		for _, tc := range []struct {
+			name string
+			q    atsgate.SiteQuery
+			want []string
+		}{
+			{"state", atsgate.SiteQuery{State: 3}, []string{"Welder"}},
+			{"every filter", atsgate.SiteQuery{State: 3, Qualification: 5, Specialization: 8, JobType: "FULL_TIME", WorkplaceType: "ON_SITE"}, []string{"Welder"}},
+			{"filters and a word", atsgate.SiteQuery{State: 3, JobType: "FULL_TIME", Terms: []string{"tema"}}, []string{"Welder"}},
+			{"the spoofer's own region", atsgate.SiteQuery{State: 9, JobType: "CONTRACT"}, []string{"Spoofer zst3"}},
+			{"a word that spells a lexeme is only a word", atsgate.SiteQuery{Terms: []string{"zjtfulltime"}}, []string{"Spoofer zst3"}},
+		} {
+			if diff := cmp.Diff(tc.want, f.list(t, tc.q)); diff != "" {
+				t.Errorf("rare=%d %s (-want +got):\n%s", rare, tc.name, diff)
+			}
+		}
+		// An update moves the job between filters at once.
+		if _, err := f.st.UpdateJob(ctx, f.p, atsgate.JobInput{ExternalID: "A", States: ptr([]int64{4}),
+			Extras: map[string]string{"job_type": "PART_TIME"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.list(t, atsgate.SiteQuery{State: 3}); got != nil {
+			t.Errorf("rare=%d: the old region still lists the job: %v", rare, got)
+		}
+		if got := f.list(t, atsgate.SiteQuery{State: 4, JobType: "PART_TIME"}); len(got) != 1 {
+			t.Errorf("rare=%d: the new region and type do not: %v", rare, got)
+		}
+	})
+}

@@ -79,7 +79,10 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		Logger:                 logger.Discard,
 		TranslateError:         true,
 		SkipDefaultTransaction: true, // transactions are explicit
-		NowFunc:                func() time.Time { return s.now().UTC() },
+		// Select the struct's columns by name, never *: PostgreSQL's jobs
+		// has a search document (migration 10) no struct reads.
+		QueryFields: true,
+		NowFunc:     func() time.Time { return s.now().UTC() },
 	}
 	var dialector, reader gorm.Dialector
 	switch {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -119,12 +120,18 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if !*screenshots && os.Getenv("ATSGATE_SCREENSHOTS") != "1" {
 		return
 	}
+	// The whole page: a viewport as tall as the document, so nothing
+	// below the first screen is cut off, then the window as it was.
+	w, h := eval[int64](t, ctx, `window.innerWidth`), eval[int64](t, ctx, `window.innerHeight`)
+	full := eval[int64](t, ctx, `Math.ceil(document.documentElement.scrollHeight)`)
+	step(t, ctx, "a viewport as tall as the page", chromedp.EmulateViewport(w, max(full, h)))
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	step(t, ctx, "the viewport as it was", chromedp.EmulateViewport(w, h))
 	dir := filepath.Join("..", "..", "docs", "img")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -159,11 +166,14 @@ func newBackOfficeFixture(t *testing.T) *backOfficeFixture {
 	lagos := e.employer(t, "ng", "Lagos Logistics", "60000")
 	e.employer(t, "ng", "Abuja Health", "0")
 	e.clock.Set(time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC))
-	e.create(t, f.acme, job("ACME-101", "title", "Warehouse Supervisor"))
-	e.create(t, kumasi, job("KF-7", "title", "Line Cook"))
-	e.create(t, kumasi, job("KF-8", "title", "Delivery Rider"))
-	e.create(t, kumasi, job("KF-9", "title", "Store Manager"))
-	e.create(t, lagos, job("LL-1", "title", "Fleet Dispatcher"))
+	e.create(t, f.acme, job("ACME-101", "title", "Warehouse Supervisor", "description",
+		"<p>Run the day shift at our Tema warehouse: receiving, stock counts and dispatch to 40 shops.</p>"+
+			"<ul><li>Three years leading a warehouse team</li><li>A forklift licence is a plus</li></ul>", "salary", 4500))
+	e.create(t, kumasi, job("KF-7", "title", "Line Cook", "description", "<p>Prepare lunch and dinner for our Adum restaurant.</p>"))
+	e.create(t, kumasi, job("KF-8", "title", "Delivery Rider", "description", "<p>Deliver orders across Kumasi on a company motorbike.</p>"))
+	e.create(t, kumasi, job("KF-9", "title", "Store Manager", "description", "<p>Lead a team of eight in our Kejetia store.</p>"))
+	e.create(t, lagos, job("LL-1", "title", "Fleet Dispatcher", "description",
+		"<p>Plan routes and dispatch 60 trucks across Lagos and Ogun, 6 am to 2 pm, Monday to Saturday.</p>"))
 	e.clock.Set(time.Date(2026, 6, 18, 9, 14, 32, 0, time.UTC))
 	if _, _, err := e.st.TopUp(ctx, f.acme.ID, decimal.RequireFromString("250"), "admin:olu", "bank transfer GH-2291", ""); err != nil {
 		t.Fatal(err)
@@ -173,10 +183,19 @@ func newBackOfficeFixture(t *testing.T) *backOfficeFixture {
 	e.clock.Advance(7 * time.Minute)
 	e.create(t, f.acme, job("ACME-202", "title", "Senior Accountant",
 		"description", `<p>Own the monthly close.</p><img src="https://tracker.example/x.gif" onerror="alert(1)">`))
-	e.create(t, lagos, job("LL-2", "title", "Customer Support Agent", "description", "<p>Shifts in Lagos.</p>"))
+	e.create(t, lagos, job("LL-2", "title", "Customer Support Agent", "description",
+		"<p>Answer customers by phone and chat in English and Yoruba; rotating shifts in Ikeja.</p>"))
 	f.approve = e.storedJob(t, f.acme.ID, "ACME-201").ID
 	f.deny = e.storedJob(t, f.acme.ID, "ACME-202").ID
-	e.clock.Advance(20 * time.Minute)
+	// The warehouse job went live in May; Acme's edit of it waits for review.
+	if _, err := e.st.Approve(ctx, e.storedJob(t, f.acme.ID, "ACME-101").ID, "admin:rita"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(5 * time.Minute)
+	e.call(t, f.acme, http.MethodPut, "/api/ats/jobs", job("ACME-101", "title", "Warehouse Supervisor (night shift)", "description",
+		"<p>Run the night shift at our Tema warehouse: receiving, stock counts and dispatch to 40 shops.</p>"+
+			"<ul><li>Three years leading a warehouse team</li><li>A forklift licence is a plus</li></ul>", "salary", 5200)).wantStatus(t, http.StatusOK)
+	e.clock.Advance(15 * time.Minute)
 
 	now := e.clock.Now()
 	logs := []atsgate.LogEntry{

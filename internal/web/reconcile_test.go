@@ -91,3 +91,45 @@ VALUES ($1, 'adjustment', $2, $2, 'test', 'write-off', $3)`, broke, bottom, t0.A
 		t.Errorf("the page does not say the run failed for an employer that stays owed")
 	}
 }
+
+// TestAdminReconciliationMonthInProgress: the report reads time from the
+// store's clock, not the wall clock: at 2026-06-18 June is still running,
+// so its line is open (never pending), a run leaves it open and changes
+// nothing, and the page offers no run for it.
+func TestAdminReconciliationMonthInProgress(t *testing.T) {
+	t.Parallel()
+	a := newAdminEnv(t)
+	type report struct {
+		At    string `json:"at"`
+		Lines []struct {
+			EmployerID int64  `json:"employer_id"`
+			Status     string `json:"status"`
+			Changed    bool   `json:"changed"`
+			Spend      string `json:"spend"`
+		} `json:"lines"`
+	}
+	var rep report
+	a.api(t, atsgate.RoleFinance, "GET", "/admin/api/reconciliation?month=2026-06", nil).wantStatus(t, 200).decode(t, &rep)
+	if len(rep.Lines) != 1 || rep.Lines[0].Status != "open" || rep.Lines[0].Changed {
+		t.Fatalf("June at %s: %+v; want one open line", t0, rep)
+	}
+	if !strings.HasPrefix(rep.At, "2026-06-18T09:14:32") {
+		t.Errorf("report read at %q, want the store's clock %s", rep.At, t0)
+	}
+	var run report
+	a.api(t, atsgate.RoleOperator, "POST", "/admin/api/reconciliation?month=2026-06", nil).wantStatus(t, 200).decode(t, &run)
+	if len(run.Lines) != 1 || run.Lines[0].Status != "open" || run.Lines[0].Changed {
+		t.Fatalf("a run of June at %s: %+v; want the line open and unchanged", t0, run)
+	}
+	for _, e := range a.statement(t, a.acme.ID).Entries {
+		if e.Kind == atsgate.EntryMinimumSpend {
+			t.Errorf("a run of a running month posted %+v", e)
+		}
+	}
+	b := a.browser(t)
+	b.signIn(a.tokens[atsgate.RoleFinance])
+	_, html := b.page("/admin/reconciliation?month=2026-06")
+	if !strings.Contains(html, `<span class="status">open</span>`) || strings.Contains(html, `<span class="status">pending</span>`) {
+		t.Errorf("the page does not show June open:\n%s", html)
+	}
+}

@@ -50,6 +50,9 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	e.Match(read, "/sitemaps/:part", site.SitemapPart, country)
 	e.Match(read, "/robots.txt", site.Robots, country)
 	e.Match(read, "/static/site.css", site.Stylesheet, country)
+	// Any other path: the site's HTML 404 on a country host; JSON under
+	// the API prefixes and on unknown hosts (site.Unrouted).
+	e.RouteNotFound("/*", site.Unrouted(country))
 }
 
 // adminRoutes is the whole surface of the back-office listener.

@@ -352,3 +352,67 @@ func TestSiteCaching(t *testing.T) {
 	s.get(t, "gh.localhost", path, "If-None-Match", "*").wantStatus(t, http.StatusGone)
 	_ = atsgate.StateClosed
 }
+
+// TestSiteUnrouted: a dead link on a country's host is the site's HTML 404
+// page, the same one an unknown job gets; programs under the API prefixes
+// keep their JSON errors, and a host that is no country's keeps its JSON
+// not_found.
+func TestSiteUnrouted(t *testing.T) {
+	t.Parallel()
+	s := newSiteEnv(t, "postgres")
+	unknownJob := s.get(t, "gh.localhost", "/jobs/999999-nothing").wantStatus(t, http.StatusNotFound)
+	for _, p := range []string{"/careers", "/jobs", "/jobs/", "/static/missing.css", "/wp-login.php", "/a/b/c?x=1"} {
+		res := s.get(t, "gh.localhost", p).wantStatus(t, http.StatusNotFound)
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("GET %s on a country host: Content-Type %q, want the HTML page", p, ct)
+		}
+		if string(res.Body) != string(unknownJob.Body) {
+			t.Errorf("GET %s: a different 404 page from an unknown job's:\n%s", p, res.Body)
+		}
+		if res.Header.Get("Cache-Control") != "public, max-age=60" || res.Header.Get("ETag") == "" {
+			t.Errorf("GET %s: Cache-Control %q, ETag %q", p, res.Header.Get("Cache-Control"), res.Header.Get("ETag"))
+		}
+	}
+	// Nigeria's 404 is Nigeria's page.
+	if res := s.get(t, "ng.localhost", "/careers").wantStatus(t, http.StatusNotFound); !strings.Contains(string(res.Body), "Nigeria") {
+		t.Errorf("Nigeria's 404 does not name Nigeria:\n%s", res.Body)
+	}
+	for _, p := range []string{"/api/nothing", "/api", "/recruitment/integration/erp/nothing/here"} {
+		s.get(t, "gh.localhost", p).wantError(t, http.StatusNotFound, "not_found")
+	}
+	// Under the jobs URL's prefix the API's own checks answer first, in JSON.
+	if res := s.get(t, "gh.localhost", "/api/ats/nothing"); !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("/api/ats/nothing: %d %q", res.Status, res.Header.Get("Content-Type"))
+	}
+	for _, p := range []string{"/careers", "/api/nothing"} {
+		s.get(t, "nowhere.example", p).wantError(t, http.StatusNotFound, "not_found")
+	}
+}
+
+// TestSiteErrorPagesCaching: the 404 and 410 pages carry the same caching
+// headers as the pages (a minute, public, an ETag of their bytes), and a
+// conditional request never turns them into a 304: preconditions apply to
+// what would be a 200.
+func TestSiteErrorPagesCaching(t *testing.T) {
+	t.Parallel()
+	s := newSiteEnv(t, "postgres")
+	rec := s.publish(t, job("A", "title", "Welder"))
+	path := pathOf(t, rec.PublicLink)
+	s.call(t, s.emp, http.MethodPost, "/api/ats/jobs?action=close", map[string]any{"external_id": "A"}).wantStatus(t, http.StatusOK)
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{path, http.StatusGone}, {"/jobs/999999-nothing", http.StatusNotFound}, {"/nothing-here", http.StatusNotFound}} {
+		res := s.get(t, "gh.localhost", c.path).wantStatus(t, c.status)
+		etag := res.Header.Get("ETag")
+		if res.Header.Get("Cache-Control") != "public, max-age=60" || etag == "" ||
+			res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Last-Modified") != "" {
+			t.Errorf("%s: Cache-Control %q, ETag %q, Last-Modified %q", c.path, res.Header.Get("Cache-Control"), etag, res.Header.Get("Last-Modified"))
+		}
+		again := s.get(t, "gh.localhost", c.path, "If-None-Match", etag).wantStatus(t, c.status)
+		if again.Header.Get("ETag") != etag || len(again.Body) == 0 {
+			t.Errorf("%s again: ETag %q (was %q), %d bytes", c.path, again.Header.Get("ETag"), etag, len(again.Body))
+		}
+		s.get(t, "gh.localhost", c.path, "If-Modified-Since", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)).wantStatus(t, c.status)
+	}
+}

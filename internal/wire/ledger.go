@@ -151,6 +151,10 @@ type ReconciliationLine struct {
 	Status       string `json:"status"`
 	EntryID      int64  `json:"entry_id,omitempty"` // the month's minimum_spend entry
 	Debited      string `json:"debited"`
+	// Changed is true on the lines this run debited now; false in a
+	// report and on lines an earlier run had debited. Status alone uses
+	// the one vocabulary of atsgate.ReconcileStatus.
+	Changed bool `json:"changed"`
 	// Error says why a line's status is "failed"; left out otherwise.
 	Error string `json:"error,omitempty"`
 }
@@ -164,7 +168,7 @@ func NewReconciliation(r *atsgate.Reconciliation) Reconciliation {
 			EmployerCode: l.EmployerCode, Country: l.CountryCode, Currency: l.Currency,
 			From: l.From.Format(atsgate.DateTimeLayout), To: l.To.Format(atsgate.DateTimeLayout),
 			Minimum: amount(l.Minimum), Spend: amount(l.Spend), Shortfall: amount(l.Shortfall),
-			Status: string(l.Status), EntryID: l.EntryID, Debited: amount(l.Debited), Error: Failure(l.Err)}
+			Status: string(l.Status), EntryID: l.EntryID, Debited: amount(l.Debited), Changed: l.Changed, Error: Failure(l.Err)}
 	}
 	return out
 }

@@ -124,7 +124,7 @@ func TestShapes(t *testing.T) {
 			{EmployerID: 7, EmployerName: "Lagos Ltd", EmployerCode: "LAGOSLTD", CountryID: 2, CountryCode: "ng", TimeZone: "Africa/Lagos",
 				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
 				Spend: decimal.RequireFromString("4500.5"), Shortfall: decimal.RequireFromString("15499.5"),
-				Status: atsgate.ReconcileDebited, EntryID: 40, Debited: decimal.RequireFromString("15499.5")},
+				Status: atsgate.ReconcileDebited, EntryID: 40, Debited: decimal.RequireFromString("15499.5"), Changed: true},
 			{EmployerID: 9, EmployerName: "Broke Ltd", EmployerCode: "BROKE", CountryID: 2, CountryCode: "ng", TimeZone: "Africa/Lagos",
 				Currency: "NGN", From: lineFrom, To: lineFrom.AddDate(0, 1, 0), Minimum: decimal.NewFromInt(20000),
 				Spend: decimal.Zero, Shortfall: decimal.NewFromInt(20000), Status: atsgate.ReconcileFailed, Debited: decimal.Zero,

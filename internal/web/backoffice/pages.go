@@ -299,7 +299,8 @@ type jobView struct {
 func (h *Handler) jobView(j *atsgate.Job, countries map[int64]atsgate.Country, employers map[int64]string) jobView {
 	k := countries[j.CountryID]
 	v := jobView{Job: j, Country: k, Employer: employers[j.EmployerID],
-		Received: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout),
+		// With the zone's abbreviation: the queue mixes countries.
+		Received: k.Local(j.ReceivedAt).Format(atsgate.DateTimeLayout + " MST"),
 		Charged:  atsgate.Money{Amount: j.AmountCharged, Currency: k.Currency}.String(),
 		// The policy's output is safe HTML: that is its whole job.
 		Description: template.HTML(h.ugc.Sanitize(j.Description))} //nolint:gosec

@@ -99,23 +99,29 @@ func (h *Handler) render(name string, p page) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// send writes a cacheable response. Every 200 gets an ETag from its bytes,
-// which is exact whatever changed (a job's text, one leaving the page, a
-// deadline passing at midnight), and a Last-Modified for caches that only
-// revalidate by date. Conditional requests are answered 304 (RFC 9110
-// 13.2.2: If-None-Match, when sent, decides alone). Nothing here varies
+// send writes a cacheable response. Every page gets an ETag from its
+// bytes, which is exact whatever changed (a job's text, one leaving the
+// page, a deadline passing at midnight), and the same Cache-Control: the
+// 404 and 410 pages too, since a pending job's 404 turns into its page
+// when it is approved, and a closed job must be gone within the minute
+// everywhere. A 200 also gets a Last-Modified for caches that only
+// revalidate by date, and conditional requests for it are answered 304
+// (RFC 9110 13.2.2: If-None-Match, when sent, decides alone). A 404 or 410
+// is always sent whole: preconditions apply only to what would be a 2xx
+// (RFC 9110 13.2.1), and a cache revalidating an error page must not be
+// told it may keep showing it as if it were the page. Nothing here varies
 // with a request header other than Host, which is part of every cache's
 // key already, so no Vary is sent.
 func send(c echo.Context, status int, contentType string, body []byte, lastMod time.Time) error {
 	hdr := c.Response().Header()
 	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(MaxAge/time.Second)))
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	if status != http.StatusOK {
-		return c.Blob(status, contentType, body)
-	}
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	hdr.Set("ETag", etag)
+	if status != http.StatusOK {
+		return c.Blob(status, contentType, body)
+	}
 	if !lastMod.IsZero() {
 		hdr.Set("Last-Modified", lastMod.UTC().Format(http.TimeFormat))
 	}
@@ -171,3 +177,30 @@ func (h *Handler) Robots(c echo.Context) error {
 	body := "User-agent: *\nAllow: /\nDisallow: /api/\n\nSitemap: " + country.PublicURL + "/sitemap.xml\n"
 	return send(c, http.StatusOK, "text/plain; charset=utf-8", []byte(body), time.Time{})
 }
+
+// Unrouted answers a path no route matches. On a country's host a person
+// following a dead link gets the site's HTML 404 page, with the caching of
+// every site page; the API prefixes (/api/, the ERP dialect's
+// /recruitment/integration/erp) keep their JSON not_found for programs,
+// and a host that is no country's keeps the same JSON not_found it had
+// before the sites existed (resolve's unknown_host is not used, so an
+// unrouted path tells a prober nothing new). resolve is the listener's
+// host → country middleware.
+func (h *Handler) Unrouted(resolve echo.MiddlewareFunc) echo.HandlerFunc {
+	page := resolve(func(c echo.Context) error { return h.notFound(c, mw.CountryOf(c)) })
+	return func(c echo.Context) error {
+		p := c.Request().URL.Path
+		if p == "/api" || strings.HasPrefix(p, "/api/") || p == erpPrefix || strings.HasPrefix(p, erpPrefix+"/") {
+			return echo.ErrNotFound
+		}
+		err := page(c)
+		if err != nil && atsgate.ErrorCode(err) == atsgate.EUNKNOWNHOST {
+			return echo.ErrNotFound
+		}
+		return err
+	}
+}
+
+// erpPrefix is where the ERP dialect's routes live; its unrouted paths
+// answer in JSON like the ATS API's.
+const erpPrefix = "/recruitment/integration/erp"
