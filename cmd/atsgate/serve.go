@@ -45,11 +45,18 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	cfg, log := e.cfg, e.logger
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout))
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout), store.WithMaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log) // pprof; debug.go
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	if cfg.Env == "dev" {
 		if err := st.Migrate(ctx); err != nil {
 			return err

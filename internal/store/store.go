@@ -54,6 +54,7 @@ type Store struct {
 	hosts     hostTable // every host's country; see CountryByHost
 
 	rareMatches int // see WithRareMatches
+	maxConns    int // see WithMaxConns
 }
 
 // Option configures a Store.
@@ -61,6 +62,21 @@ type Option func(*Store)
 
 // WithClock makes the store read time from now instead of time.Now.
 func WithClock(now atsgate.Clock) Option { return func(s *Store) { s.now = now } }
+
+// DefaultMaxConns is the PostgreSQL pool's size when WithMaxConns is not
+// given (ATSGATE_DB_MAX_CONNS's default): see docs/operations.md for how it
+// was chosen.
+const DefaultMaxConns = 20
+
+// WithMaxConns sizes the PostgreSQL connection pool (readers and writers
+// share it); n < 1 keeps DefaultMaxConns. SQLite ignores it.
+func WithMaxConns(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.maxConns = n
+		}
+	}
+}
 
 // readers is the size of SQLite's read pool: WAL lets any number of
 // readers run beside the writer, each on its own connection; a few are
@@ -70,7 +86,7 @@ const readers = 4
 // Open connects to databaseURL: "postgres://…" (or "postgresql://…") or
 // "sqlite://PATH". It does not migrate.
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, timeout: DefaultTimeout}
+	s := &Store{now: time.Now, timeout: DefaultTimeout, maxConns: DefaultMaxConns}
 	for _, o := range opts {
 		o(s)
 	}
@@ -134,8 +150,8 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		// deadline, rather than poll the file lock.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(25)
-		sqlDB.SetMaxIdleConns(25)
+		sqlDB.SetMaxOpenConns(s.maxConns)
+		sqlDB.SetMaxIdleConns(s.maxConns)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pctx, cancel := s.bound(ctx)
