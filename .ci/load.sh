@@ -19,7 +19,7 @@
 # process's /proc entries. Knobs: LOAD_TIME (10s), LOAD_CLIENTS (16),
 # LOAD_LIST_JOBS (2000), LOAD_DEEP (1000000), LOAD_DB (both|postgres|sqlite),
 # LOAD_PG (postgres://postgres@127.0.0.1:5432), LOAD_REDIS
-# (redis://127.0.0.1:6379/9), LOAD_PROFILE (a directory: CPU profiles of
+# (redis://127.0.0.1:6379/11), LOAD_PROFILE (a directory: CPU profiles of
 # serve under each PostgreSQL scenario, taken after its measured run).
 # Only loopback traffic; the databases atsgate_load and pgbench_load are
 # dropped and recreated.
@@ -32,7 +32,7 @@ LIST_JOBS=${LOAD_LIST_JOBS:-2000}
 DEEP=${LOAD_DEEP:-1000000}
 WHICH=${LOAD_DB:-both}
 PG=${LOAD_PG:-postgres://postgres@127.0.0.1:5432}
-REDIS=${LOAD_REDIS:-redis://127.0.0.1:6379/9}
+REDIS=${LOAD_REDIS:-redis://127.0.0.1:6379/11}
 secs=${T%s}
 half=$(( (secs + 1) / 2 ))
 

@@ -71,6 +71,9 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	defer lim.Close()
+	if lim.client != nil {
+		announceAuthChanges(st, lim.client, log) // key changes reach every instance's auth cache
+	}
 	limCtx, stopLimiter := context.WithCancel(context.Background())
 	defer stopLimiter()
 	go lim.Run(limCtx) // probes Redis: degraded on failure, back within a second of recovery
@@ -103,6 +106,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		AuthFailureLimit: cfg.AuthFailureLimit,
 		LimiterMode:      lim.Mode,
 		PingRedis:        lim.ping(),
+		AuthGeneration:   lim.authGeneration(),
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {

@@ -234,3 +234,28 @@ func (f *Fallback) LastError() error {
 	defer f.mu.Unlock()
 	return f.lastErr
 }
+
+// ErrNotShared is Generation's answer when no shared Redis is in use
+// (none configured, or degraded): the caller must not trust a cache.
+var ErrNotShared = errors.New("ratelimit: no shared Redis in use")
+
+// Generation reads a shared counter from Redis (see Redis.Generation),
+// or ErrNotShared while there is no Redis or the limiter is degraded; a
+// Redis error is returned as is (the limiter's probe, not this read,
+// decides when to degrade).
+func (f *Fallback) Generation(ctx context.Context, name string) (int64, error) {
+	if f.primary == nil || f.degraded.Load() {
+		return 0, ErrNotShared
+	}
+	return f.primary.Generation(ctx, name)
+}
+
+// Bump advances a shared counter in Redis; ErrNotShared without Redis.
+// It is tried even while degraded: a writer's announcement must reach
+// Redis if Redis answers at all.
+func (f *Fallback) Bump(ctx context.Context, name string) error {
+	if f.primary == nil {
+		return ErrNotShared
+	}
+	return f.primary.Bump(ctx, name)
+}

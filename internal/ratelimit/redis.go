@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -175,4 +176,28 @@ func NewRedisClient(url string) (*redis.Client, error) {
 	// when reconnecting after an outage, and nothing here needs it.
 	opt.DisableIdentity = true
 	return redis.NewClient(opt), nil
+}
+
+// Generation reads the counter name (under the limiter's prefix), 0 when
+// it was never bumped. Writers of what authentication answers bump it
+// (Bump) after their change commits; readers cache an answer together
+// with the generation it was read at and trust it only while the counter
+// still says the same.
+func (r *Redis) Generation(ctx context.Context, name string) (int64, error) {
+	v, err := r.client.Get(ctx, r.prefix+name).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: redis generation: %w", err)
+	}
+	return v, nil
+}
+
+// Bump advances the counter name.
+func (r *Redis) Bump(ctx context.Context, name string) error {
+	if err := r.client.Incr(ctx, r.prefix+name).Err(); err != nil {
+		return fmt.Errorf("ratelimit: redis bump: %w", err)
+	}
+	return nil
 }

@@ -415,26 +415,40 @@ func (s *Store) transition(tx *gorm.DB, row *jobRow, to atsgate.JobState, actor,
 	return tx.Create(&eventRow{JobID: row.ID, FromState: from, ToState: string(to), Actor: actor, Reason: reason, CreatedAt: now}).Error
 }
 
-// Job implements atsgate.Jobs.
+// Job implements atsgate.Jobs: the job and its country's public URL in
+// one statement.
 func (s *Store) Job(ctx context.Context, employerID int64, externalID string) (*atsgate.Job, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var row jobRow
-	if err := s.rdb.WithContext(ctx).Where("employer_id = ? AND external_id = ?", employerID, externalID).Take(&row).Error; err != nil {
-		return nil, translate(err, "job "+externalID)
-	}
-	return s.withLink(ctx, &row)
+	return s.linkedJob(ctx, "job "+externalID, `jobs.employer_id = ? AND jobs.external_id = ?`, employerID, externalID)
 }
 
 // JobByID returns any job by its internal ID, for the back office. ENOTFOUND.
 func (s *Store) JobByID(ctx context.Context, id int64) (*atsgate.Job, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var row jobRow
-	if err := s.rdb.WithContext(ctx).Take(&row, id).Error; err != nil {
-		return nil, translate(err, fmt.Sprintf("job %d", id))
+	return s.linkedJob(ctx, fmt.Sprintf("job %d", id), `jobs.id = ?`, id)
+}
+
+// linkedRow is a job row with its country's public URL, read by one join.
+type linkedRow struct {
+	Job        jobRow `gorm:"embedded"`
+	CPublicURL string
+}
+
+// linkedJob reads the one job matching where, joined with its country for
+// the public link: one round trip where a second query for the URL was.
+func (s *Store) linkedJob(ctx context.Context, what, where string, args ...any) (*atsgate.Job, error) {
+	var rows []linkedRow
+	err := s.rdb.WithContext(ctx).Raw(`SELECT jobs.*, countries.public_url AS c_public_url
+FROM jobs JOIN countries ON countries.id = jobs.country_id WHERE `+where, args...).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, what)
 	}
-	return s.withLink(ctx, &row)
+	if len(rows) == 0 {
+		return nil, translate(gorm.ErrRecordNotFound, what)
+	}
+	return jobFromRow(&rows[0].Job, rows[0].CPublicURL), nil
 }
 
 func (s *Store) withLink(ctx context.Context, row *jobRow) (*atsgate.Job, error) {
@@ -458,6 +472,10 @@ const (
 var recordColumns = []string{"id", "employer_id", "country_id", "external_id", "dialect", "state", "title",
 	"deadline", "amount_charged_minor", "public_path", "received_at", "updated_at", "published_at",
 	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit"}
+
+// listColumns are recordColumns and the country's public URL.
+var listColumns = append(slices.Clone(recordColumns),
+	"(SELECT public_url FROM countries WHERE countries.id = jobs.country_id) AS c_public_url")
 
 // ListJobs implements atsgate.Jobs with keyset pagination on the job ID:
 // new jobs get larger IDs, so they never shift the pages a client is
@@ -486,24 +504,20 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 		}
 		q = q.Where("id < ?", before)
 	}
-	var rows []jobRow
-	if err := q.Select(recordColumns).Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+	// The country's public URL comes with the rows (a lookup by primary
+	// key per row of a tiny table), not from a second query.
+	var rows []linkedRow
+	if err := q.Model(&jobRow{}).Select(listColumns).Order("id DESC").Limit(limit + 1).Scan(&rows).Error; err != nil {
 		return nil, translate(err, "jobs")
 	}
 	page := &atsgate.JobPage{}
 	if len(rows) > limit {
 		rows = rows[:limit]
-		page.NextCursor = encodeCursor(rows[limit-1].ID)
-	}
-	var publicURL string
-	if len(rows) > 0 {
-		if err := s.rdb.WithContext(ctx).Model(&countryRow{}).Where("id = ?", rows[0].CountryID).Pluck("public_url", &publicURL).Error; err != nil {
-			return nil, translate(err, "country")
-		}
+		page.NextCursor = encodeCursor(rows[limit-1].Job.ID)
 	}
 	page.Jobs = make([]atsgate.Job, len(rows))
 	for i := range rows {
-		page.Jobs[i] = *jobFromRow(&rows[i], publicURL)
+		page.Jobs[i] = *jobFromRow(&rows[i].Job, rows[i].CPublicURL)
 	}
 	return page, nil
 }

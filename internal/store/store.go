@@ -55,6 +55,26 @@ type Store struct {
 
 	rareMatches int // see WithRareMatches
 	maxConns    int // see WithMaxConns
+
+	authChange func(context.Context) // see OnAuthChange
+}
+
+// OnAuthChange sets what the store calls after a change to what
+// authentication answers has committed, before the change's method
+// returns: API keys issued, rotated or disabled (and, as they come, ERP
+// source keys, employers and countries a principal carries). serve and the
+// CLI bump the shared authentication generation in Redis there, which
+// makes every instance's authentication cache (web's AuthCache) ask the
+// database again on its next request. fn reports its own failures; the
+// caches' TTL bounds what a failed bump leaves stale. Set it before use.
+func (s *Store) OnAuthChange(fn func(context.Context)) { s.authChange = fn }
+
+// authChanged announces a committed change to authentication; every
+// writer of keys (and of anything else a principal carries) calls it.
+func (s *Store) authChanged(ctx context.Context) {
+	if s.authChange != nil {
+		s.authChange(context.WithoutCancel(ctx))
+	}
 }
 
 // Option configures a Store.

@@ -1,0 +1,15 @@
+-- +goose Up
+-- The hot path (issue 11, SPEC section 10).
+-- This file mirrors postgres/00009_speed.sql; keep the two in step.
+
+-- An employer's jobs list, newest first, read from the index alone
+-- (SQLite has no INCLUDE, so the shown columns are trailing keys): see
+-- the PostgreSQL file. It replaces jobs_employer_newest.
+CREATE INDEX jobs_employer_list ON jobs (employer_id, id DESC, country_id, external_id, dialect, state, title,
+    deadline, amount_charged_minor, public_path, received_at, updated_at, published_at, closed_at,
+    disapproved_at, disapproval_reason, pending_edit);
+DROP INDEX jobs_employer_newest;
+
+-- +goose Down
+CREATE INDEX jobs_employer_newest ON jobs (employer_id, id DESC);
+DROP INDEX jobs_employer_list;
