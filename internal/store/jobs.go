@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -161,6 +163,9 @@ func (s *Store) CreateJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string) (*atsgate.Job, bool, error) {
 	now := s.now().UTC()
 	price := toMinor(p.Employer.JobPrice(&p.Country))
+	if s.dialect == Postgres && dialect == atsgate.DialectATS {
+		return s.createJobPG(ctx, p, in, dialect, price, now)
+	}
 	var row jobRow
 	created := false
 	err := s.transact(ctx, func(tx *gorm.DB) error {
@@ -217,6 +222,64 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		return nil, false, translate(err, "job "+in.ExternalID)
 	}
 	return jobFromRow(&row, p.Country.PublicURL), created, nil
+}
+
+// createdRow is a row of atsgate_create_job.
+type createdRow struct {
+	Created bool
+	Job     jobRow `gorm:"embedded"`
+}
+
+// fundsCode is the SQLSTATE atsgate_create_job raises when the wallet does
+// not cover the price, with the balance in DETAIL.
+const fundsCode = "AT402"
+
+// createJobPG is createJob on PostgreSQL in one round trip: the function
+// atsgate_create_job (migration 00009) runs the transaction form's steps,
+// in the same order, inside one statement. Creates with steps of their own
+// (other dialects) keep the transaction form.
+func (s *Store) createJobPG(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string, price int64, now time.Time) (*atsgate.Job, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	row := jobRow{ShowCompanyName: true, States: "[]", Qualifications: "[]", Extras: "{}"}
+	row.apply(&in)
+	state := atsgate.StatePending
+	if p.Employer.AutoPublish {
+		state = atsgate.StatePublished
+	}
+	bare := atsgate.PublicPath(1, "") // "/jobs/1": the prefix, then the ID
+	pathPrefix := strings.TrimSuffix(bare, "1")
+	pathSuffix := strings.TrimPrefix(atsgate.PublicPath(1, row.Title), bare)
+	var rows []createdRow
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		rows = rows[:0]
+		err = s.db.WithContext(ctx).Raw(`SELECT f.created, (f.job).* FROM atsgate_create_job(
+?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AS f`,
+			p.Employer.ID, p.Country.ID, in.ExternalID, dialect, string(state),
+			row.Title, row.Description, row.Deadline, row.ApplyURL, row.ApplyEmail,
+			row.MinExperience, row.MaxExperience, row.Salary, row.Specialization,
+			row.ShowCompanyName, row.States, row.Qualifications, row.Extras,
+			price, pathPrefix, pathSuffix, now, p.Actor(), "job "+truncate(in.ExternalID, 100)).Scan(&rows).Error
+		if !retryable(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == fundsCode {
+		balance, _ := strconv.ParseInt(pg.Detail, 10, 64)
+		return nil, false, &atsgate.Error{Code: atsgate.EFUNDS,
+			Message: "the wallet balance does not cover the price of a job; top up and retry",
+			Funds:   &atsgate.Funds{Balance: fromMinor(balance), Price: fromMinor(price), Currency: p.Country.Currency}}
+	}
+	if err == nil && len(rows) != 1 {
+		err = fmt.Errorf("atsgate_create_job returned %d rows", len(rows))
+	}
+	if err != nil {
+		return nil, false, translate(err, "job "+in.ExternalID)
+	}
+	return jobFromRow(&rows[0].Job, p.Country.PublicURL), rows[0].Created, nil
 }
 
 // walletAfter is a wallet as a balance change left it.

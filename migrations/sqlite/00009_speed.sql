@@ -10,6 +10,10 @@ CREATE INDEX jobs_employer_list ON jobs (employer_id, id DESC, country_id, exter
     disapproved_at, disapproval_reason, pending_edit);
 DROP INDEX jobs_employer_newest;
 
+-- PostgreSQL's file also installs atsgate_create_job, a create in one
+-- round trip; SQLite runs in process, where a round trip costs nothing,
+-- and keeps the transaction form.
+
 -- +goose Down
 CREATE INDEX jobs_employer_newest ON jobs (employer_id, id DESC);
 DROP INDEX jobs_employer_list;
