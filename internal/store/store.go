@@ -211,6 +211,29 @@ func (s *Store) DB() *sql.DB {
 	return db
 }
 
+// pgxRead runs fn on a connection of the reader pool as the bare pgx
+// connection under database/sql (PostgreSQL only): for the few hottest
+// statements, which skip GORM and database/sql's scanning but share the
+// one pool, its size and its settings.
+func (s *Store) pgxRead(ctx context.Context, fn func(*pgx.Conn) error) error {
+	db, err := s.rdb.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: pgxRead on a %T connection", dc)
+		}
+		return fn(c.Conn())
+	})
+}
+
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
