@@ -241,19 +241,14 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 	return jobFromRow(&row, p.Country.PublicURL), created, nil
 }
 
-// createdRow is a row of atsgate_create_job.
-type createdRow struct {
-	Created bool
-	Job     jobRow `gorm:"embedded"`
-}
-
 // fundsCode is the SQLSTATE atsgate_create_job raises when the wallet does
 // not cover the price, with the balance in DETAIL.
 const fundsCode = "AT402"
 
 // createJobPG is createJob on PostgreSQL in one round trip: the function
 // atsgate_create_job (migration 00009) runs the transaction form's steps,
-// in the same order, inside one statement. Creates with steps of their own
+// in the same order, inside one statement, called through pgx itself
+// (see pgxRead) on the one pool. Creates with steps of their own
 // (other dialects) keep the transaction form.
 func (s *Store) createJobPG(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string, price int64, now time.Time) (*atsgate.Job, bool, error) {
 	ctx, cancel := s.bound(ctx)
@@ -267,17 +262,18 @@ func (s *Store) createJobPG(ctx context.Context, p *atsgate.Principal, in atsgat
 	bare := atsgate.PublicPath(1, "") // "/jobs/1": the prefix, then the ID
 	pathPrefix := strings.TrimSuffix(bare, "1")
 	pathSuffix := strings.TrimPrefix(atsgate.PublicPath(1, row.Title), bare)
-	var rows []createdRow
+	var row2 jobRow
+	var created bool
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		rows = rows[:0]
-		err = s.db.WithContext(ctx).Raw(`SELECT f.created, (f.job).* FROM atsgate_create_job(
-?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AS f`,
-			p.Employer.ID, p.Country.ID, in.ExternalID, dialect, string(state),
-			row.Title, row.Description, row.Deadline, row.ApplyURL, row.ApplyEmail,
-			row.MinExperience, row.MaxExperience, row.Salary, row.Specialization,
-			row.ShowCompanyName, row.States, row.Qualifications, row.Extras,
-			price, pathPrefix, pathSuffix, now, p.Actor(), "job "+truncate(in.ExternalID, 100)).Scan(&rows).Error
+		err = s.pgxRead(ctx, func(c *pgx.Conn) error {
+			return c.QueryRow(ctx, createJobSQL,
+				p.Employer.ID, p.Country.ID, in.ExternalID, dialect, string(state),
+				row.Title, row.Description, row.Deadline, row.ApplyURL, row.ApplyEmail,
+				row.MinExperience, row.MaxExperience, row.Salary, row.Specialization,
+				row.ShowCompanyName, row.States, row.Qualifications, row.Extras,
+				price, pathPrefix, pathSuffix, now, p.Actor(), "job "+truncate(in.ExternalID, 100)).Scan(row2.scan(&created)...)
+		})
 		if !retryable(err) {
 			break
 		}
@@ -290,14 +286,22 @@ func (s *Store) createJobPG(ctx context.Context, p *atsgate.Principal, in atsgat
 			Message: "the wallet balance does not cover the price of a job; top up and retry",
 			Funds:   &atsgate.Funds{Balance: fromMinor(balance), Price: fromMinor(price), Currency: p.Country.Currency}}
 	}
-	if err == nil && len(rows) != 1 {
-		err = fmt.Errorf("atsgate_create_job returned %d rows", len(rows))
-	}
 	if err != nil {
 		return nil, false, translate(err, "job "+in.ExternalID)
 	}
-	return jobFromRow(&rows[0].Job, p.Country.PublicURL), rows[0].Created, nil
+	return jobFromRow(&row2, p.Country.PublicURL), created, nil
 }
+
+// createJobSQL calls atsgate_create_job and reads its job's columns by
+// name (jobColumns, then created), whatever order the table has them in.
+var createJobSQL = func() string {
+	cols := strings.Split(jobColumns, ",")
+	for i, c := range cols {
+		cols[i] = "(f.job)." + strings.TrimSpace(c)
+	}
+	return `SELECT ` + strings.Join(cols, ", ") + `, f.created FROM atsgate_create_job(
+$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) AS f`
+}()
 
 // walletAfter is a wallet as a balance change left it.
 type walletAfter struct {

@@ -211,10 +211,11 @@ func (s *Store) DB() *sql.DB {
 	return db
 }
 
-// pgxRead runs fn on a connection of the reader pool as the bare pgx
-// connection under database/sql (PostgreSQL only): for the few hottest
-// statements, which skip GORM and database/sql's scanning but share the
-// one pool, its size and its settings.
+// pgxRead runs fn on a connection of the pool as the bare pgx connection
+// under database/sql (PostgreSQL only, where readers and writers share one
+// pool): for the few hottest statements, which skip GORM and
+// database/sql's scanning but share the pool, its size and its settings.
+// pgx prepares each statement once per connection and reuses it.
 func (s *Store) pgxRead(ctx context.Context, fn func(*pgx.Conn) error) error {
 	db, err := s.rdb.DB()
 	if err != nil {
