@@ -135,9 +135,24 @@ type cachedKeys struct {
 }
 
 func (k cachedKeys) Authenticate(ctx context.Context, keyHash string) (*atsgate.Principal, error) {
-	p, err := k.cache.Get(ctx, "ats:"+keyHash, func(ctx context.Context) (*atsgate.Principal, error) {
-		return k.next.Authenticate(ctx, keyHash)
-	})
+	key := "ats:" + keyHash
+	load := func(ctx context.Context) (*atsgate.Principal, error) { return k.next.Authenticate(ctx, keyHash) }
+	if chk := mw.AuthCheckOf(ctx); chk != nil {
+		// The rate limit's round trip will check the generation (PerKey).
+		if p, gen, ok := k.cache.Peek(key); ok {
+			chk.Defer(gen, func(ctx context.Context, gen int64, shared bool) (*atsgate.Principal, error) {
+				p, err := k.cache.Reload(ctx, key, gen, shared, load)
+				if err != nil {
+					return nil, err
+				}
+				cp := *p
+				return &cp, nil
+			})
+			cp := *p // each request its own copy of the shared entry
+			return &cp, nil
+		}
+	}
+	p, err := k.cache.Get(ctx, key, load)
 	if err != nil {
 		return nil, err
 	}

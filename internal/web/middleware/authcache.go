@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/atsgate/atsgate/internal/atsgate"
 )
 
 // AuthGeneration is the key under which the shared authentication
@@ -93,4 +95,91 @@ func (c *AuthCache[P]) Get(ctx context.Context, key string, load func(context.Co
 	}
 	c.m[key] = authEntry[P]{p: p, gen: gen, at: now}
 	return p, nil
+}
+
+// Peek returns key's entry if it is younger than the TTL, with the
+// generation it was stored at, without reading the generation: the
+// caller checks it later in the same request (see AuthCheck).
+func (c *AuthCache[P]) Peek(key string) (p P, gen int64, ok bool) {
+	if c == nil || c.generation == nil {
+		return p, 0, false
+	}
+	c.mu.RLock()
+	e, found := c.m[key]
+	c.mu.RUnlock()
+	if !found || time.Since(e.at) >= c.ttl {
+		return p, 0, false
+	}
+	return e.p, e.gen, true
+}
+
+// Reload asks load again and, when gen was read from the shared counter
+// (shared) before the call, remembers the answer at gen; a failure drops
+// the entry.
+func (c *AuthCache[P]) Reload(ctx context.Context, key string, gen int64, shared bool, load func(context.Context) (P, error)) (P, error) {
+	p, err := load(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err != nil:
+		delete(c.m, key)
+	case shared:
+		if len(c.m) >= c.max {
+			clear(c.m)
+		}
+		c.m[key] = authEntry[P]{p: p, gen: gen, at: time.Now()}
+	}
+	return p, err
+}
+
+// GenerationLimiter is a rate limiter that can read the shared
+// authentication generation in the same round trip as a decision
+// (ratelimit.Fallback is one); shared is false when the decision did not
+// come from the shared store, and gen then means nothing.
+type GenerationLimiter interface {
+	AllowGen(ctx context.Context, key string, limit int, window time.Duration, genName string) (d atsgate.RateDecision, gen int64, shared bool, err error)
+}
+
+// AuthCheck carries a request's cached authentication to PerKey, which
+// checks its generation in the rate limiter's own Redis round trip: one
+// round trip for both, where a separate GET would be two. AuthFailures
+// puts one in each request's context when the limits can do that check;
+// a dialect's authentication that answers from its cache calls Defer,
+// and PerKey calls Verify before anything else.
+type AuthCheck struct {
+	pending bool
+	gen     int64
+	reload  func(ctx context.Context, gen int64, shared bool) (*atsgate.Principal, error)
+}
+
+type authCheckKey struct{}
+
+// AuthCheckOf is the request's AuthCheck, nil when the generation cannot
+// be checked with the rate limit (no Redis limiter, limit off): the
+// authentication must then check the generation itself (AuthCache.Get).
+func AuthCheckOf(ctx context.Context) *AuthCheck {
+	a, _ := ctx.Value(authCheckKey{}).(*AuthCheck)
+	return a
+}
+
+// Defer records that the principal came from a cache entry stored at gen;
+// reload asks the database again (and updates the cache) when the
+// generation turns out to have moved.
+func (a *AuthCheck) Defer(gen int64, reload func(ctx context.Context, gen int64, shared bool) (*atsgate.Principal, error)) {
+	a.pending, a.gen, a.reload = true, gen, reload
+}
+
+// verify settles a deferred check with the generation the limiter read:
+// the cached principal stands when the generation is unchanged, else the
+// database decides (an error is the request's answer, a 401 for a revoked
+// key). It returns the principal to use, nil to keep the cached one.
+func (a *AuthCheck) verify(ctx context.Context, gen int64, shared bool) (*atsgate.Principal, error) {
+	if a == nil || !a.pending {
+		return nil, nil
+	}
+	a.pending = false
+	if shared && gen == a.gen {
+		return nil, nil
+	}
+	return a.reload(ctx, gen, shared)
 }
