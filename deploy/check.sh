@@ -93,6 +93,31 @@ for path in files:
 sys.exit(1 if failed else 0)
 PY
 
+# The Grafana dashboard must be valid JSON with panels, and the alert rules
+# must pass promtool (Debian's prometheus package; .ci/run installs it).
+"$py" - <<'PY'
+import json, sys
+path = "grafana/atsgate.json"
+try:
+    d = json.load(open(path))
+except ValueError as e:
+    print(f"{path}: not valid JSON: {e}", file=sys.stderr)
+    sys.exit(1)
+targets = [t for p in d.get("panels", []) for t in p.get("targets", [])]
+if not d.get("title") or not targets or any(not t.get("expr") for t in targets):
+    print(f"{path}: needs a title and panels whose every target has an expr", file=sys.stderr)
+    sys.exit(1)
+print(f"ok  {path} ({len(targets)} queries)")
+PY
+if command -v promtool >/dev/null 2>&1; then
+	promtool check rules prometheus/alerts.yml
+elif [ "${CI:-}" = true ]; then
+	echo "check.sh: promtool is required under CI (apt-get install prometheus)" >&2
+	exit 1
+else
+	echo "skip prometheus/alerts.yml: promtool is not installed (apt-get install prometheus)"
+fi
+
 # The compose CLI resolves anchors, merge keys and depends_on conditions the
 # way Docker will; it is optional because CI images rarely carry it.
 if docker compose version >/dev/null 2>&1; then

@@ -136,7 +136,7 @@ func TestScheduleLogsFailures(t *testing.T) {
 			}
 			now.Set(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC))
 			var logs syncBuffer
-			reconcileMonths(ctx, st, slog.New(slog.NewJSONHandler(&logs, nil)))
+			reconcileMonths(ctx, st, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
 			var failed, debited bool
 			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 				var l map[string]any

@@ -157,7 +157,7 @@ func TestScheduleCatchesUp(t *testing.T) {
 			now.Set(time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC))
 
 			// Started on 5 October: September is caught up, October is not due.
-			stop := startSchedule(ctx, st, log)
+			stop := startSchedule(ctx, st, log, nil)
 			for deadline := time.Now().Add(10 * time.Second); len(minimumEntries()) == 0 && time.Now().Before(deadline); {
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -168,8 +168,8 @@ func TestScheduleCatchesUp(t *testing.T) {
 			// 31 October 22:00 UTC is 1 November 01:00 in Nairobi: October
 			// has ended there although UTC is still in it.
 			now.Set(time.Date(2026, 10, 31, 22, 0, 0, 0, time.UTC))
-			reconcileMonths(ctx, st, log)
-			reconcileMonths(ctx, st, log)
+			reconcileMonths(ctx, st, log, nil)
+			reconcileMonths(ctx, st, log, nil)
 			if got := minimumEntries(); len(got) != 2 || got[1] != "2026-10" {
 				t.Fatalf("on 1 November in Nairobi: minimum_spend periods %v, want [2026-09 2026-10]", got)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/metrics"
 	"github.com/atsgate/atsgate/internal/store"
 )
 
@@ -38,24 +39,24 @@ const (
 //     idempotent and the ledger's unique index on (employer, period) for
 //     minimum_spend lets exactly one run post each month's entry; expiry is
 //     a conditional update that moves each job once.
-func startSchedule(ctx context.Context, st *store.Store, log *slog.Logger) (stop func()) {
+func startSchedule(ctx context.Context, st *store.Store, log *slog.Logger, m *metrics.Metrics) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		runSchedule(ctx, st, log)
+		runSchedule(ctx, st, log, m)
 	}()
 	return func() { cancel(); wg.Wait() }
 }
 
-func runSchedule(ctx context.Context, st *store.Store, log *slog.Logger) {
+func runSchedule(ctx context.Context, st *store.Store, log *slog.Logger, m *metrics.Metrics) {
 	expire := time.NewTicker(expireEvery)
 	defer expire.Stop()
 	reconcile := time.NewTicker(reconcileEvery)
 	defer reconcile.Stop()
 	expireJobs(ctx, st, log)
-	reconcileMonths(ctx, st, log)
+	reconcileMonths(ctx, st, log, m)
 	for {
 		select {
 		case <-ctx.Done():
@@ -63,7 +64,7 @@ func runSchedule(ctx context.Context, st *store.Store, log *slog.Logger) {
 		case <-expire.C:
 			expireJobs(ctx, st, log)
 		case <-reconcile.C:
-			reconcileMonths(ctx, st, log)
+			reconcileMonths(ctx, st, log, m)
 		}
 	}
 }
@@ -80,15 +81,21 @@ func expireJobs(ctx context.Context, st *store.Store, log *slog.Logger) {
 
 // reconcileMonths reconciles the months atsgate.DueMonths names: the
 // previous and the current UTC month.
-func reconcileMonths(ctx context.Context, st *store.Store, log *slog.Logger) {
+func reconcileMonths(ctx context.Context, st *store.Store, log *slog.Logger, m *metrics.Metrics) {
 	for _, month := range atsgate.DueMonths(st.Now()) {
 		r, err := st.Reconcile(ctx, month, 0, "system")
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("reconcile minimum monthly spend", "month", month, "err", err)
+				m.ReconciliationRun(false)
 			}
 			continue
 		}
+		ok := true
+		for _, l := range r.Lines {
+			ok = ok && l.Status != atsgate.ReconcileFailed
+		}
+		m.ReconciliationRun(ok)
 		for _, l := range r.Lines {
 			switch l.Status {
 			case atsgate.ReconcileDebited:

@@ -88,6 +88,11 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 			return fmt.Errorf("seed development data: %w", err)
 		}
 	}
+	hooks, err := newWebhooks(cfg, st)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	deps := web.Deps{
 		Directory:      st,
 		Jobs:           st,
@@ -97,6 +102,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		Now:            time.Now,
 		TrustedProxies: cfg.TrustedProxies,
 		BackOffice:     st,
+		Webhooks:       hooks,
 		IntegrationLog: obs.recorder,
 		Metrics:        obs.metrics,
 		PingDatabase:   st.Ping,
@@ -115,8 +121,10 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	}
 	servers := []*http.Server{newHTTPServer(web.NewPublic(deps)), newHTTPServer(web.NewAdmin(deps))}
 	listeners := []net.Listener{ln, adminLn}
-	stopSchedule := startSchedule(ctx, st, log) // expiry and minimum spend; see schedule.go
+	stopSchedule := startSchedule(ctx, st, log, obs.metrics) // expiry and minimum spend; see schedule.go
 	defer stopSchedule()
+	stopWebhooks := startWebhooks(ctx, cfg, st, log, obs.metrics) // the delivery worker; see webhooks.go
+	defer stopWebhooks()
 	log.Info("atsgate serving", "addr", ln.Addr().String(), "admin_addr", adminLn.Addr().String(),
 		"database", st.Dialect(), "env", cfg.Env)
 	if cfg.Env == "dev" {

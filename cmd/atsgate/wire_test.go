@@ -17,6 +17,8 @@ import (
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/dbtest"
+	"github.com/atsgate/atsgate/internal/seal"
+	"github.com/atsgate/atsgate/internal/settings"
 	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/web"
 	"github.com/atsgate/atsgate/internal/wire"
@@ -87,7 +89,11 @@ func TestCLIAndAdminAPIAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			srv := httptest.NewServer(web.NewAdmin(web.Deps{BackOffice: st, Directory: st, Jobs: st,
+			hooks, err := newWebhooks(settings.Config{Env: "dev", SecretKey: seal.DevKey()}, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(web.NewAdmin(web.Deps{BackOffice: st, Directory: st, Jobs: st, Webhooks: hooks,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}))
 			defer srv.Close()
 			api := func(method, path string, body ...string) any {
@@ -248,6 +254,14 @@ func TestCLIAndAdminAPIAgree(t *testing.T) {
 				same(t, keysOf(byCLI), keysOf(byAPI))
 				same(t, cliJSON("key", "disable", "--employer", ownID), map[string]any{"employer_id": float64(own.ID), "disabled": true})
 				same(t, api("DELETE", "/employers/"+dftID+"/keys"), map[string]any{"employer_id": float64(dft.ID), "disabled": true})
+			})
+			t.Run("webhooks", func(t *testing.T) {
+				set := cliJSON("webhook", "set", "--employer", ownID, "--url", "https://93.184.215.14/hooks", "--events", "job.published")
+				same(t, field(set, "webhook"), field(api("GET", "/employers/"+ownID+"/webhook"), "webhook"))
+				same(t, cliJSON("webhook", "show", "--employer", ownID), field(api("GET", "/employers/"+ownID+"/webhook"), "webhook"))
+				cliJSON("review", "approve", "--job", jobIDs[2])
+				same(t, cliJSON("webhook", "deliveries", "--employer", ownID), field(api("GET", "/webhooks/deliveries?employer="+ownID), "deliveries"))
+				same(t, cliJSON("webhook", "disable", "--employer", ownID), field(api("GET", "/employers/"+ownID+"/webhook"), "webhook"))
 			})
 		})
 	}

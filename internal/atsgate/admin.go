@@ -51,6 +51,8 @@ const (
 	PermReconciliationRead Permission = "reconciliation:read" // monthly reports
 	PermReconciliationRun  Permission = "reconciliation:run"  // post a month's minimum spend
 	PermLogsRead           Permission = "logs:read"           // the integration log
+	PermWebhooksRead       Permission = "webhooks:read"       // endpoints and deliveries
+	PermWebhooksWrite      Permission = "webhooks:write"      // set, disable, re-send
 )
 
 // rolePermissions is the one table of who may do what. Operators are not
@@ -69,6 +71,7 @@ var rolePermissions = map[Role]map[Permission]bool{
 		PermJobsRead:           true,
 		PermReconciliationRead: true,
 		PermLogsRead:           true,
+		PermWebhooksRead:       true,
 	},
 }
 

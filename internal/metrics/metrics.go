@@ -1,6 +1,7 @@
 // Package metrics is atsgate's Prometheus instrumentation: requests and
 // their latency by route and operation, rate-limit decisions and the
-// limiter's mode, the integration log's queue, and the database pool.
+// limiter's mode, the integration log's queue, the database pool, webhook
+// deliveries and the outbox, and scheduled reconciliations.
 //
 // Everything is registered on a registry the caller creates (never the
 // global one), so tests and several servers in one process do not collide.
@@ -32,6 +33,13 @@ type Metrics struct {
 	latency   *prometheus.HistogramVec
 	rateLimit *prometheus.CounterVec
 
+	webhookAttempts  *prometheus.CounterVec
+	webhookFailures  *prometheus.CounterVec
+	webhookDuration  prometheus.Histogram
+	webhookPending   prometheus.Gauge
+	webhookOldestDue prometheus.Gauge
+	reconcileRuns    *prometheus.CounterVec
+
 	modeMu   sync.Mutex
 	mode     string        // set by SetLimiterMode
 	modeFunc func() string // or read at each scrape (WatchLimiterMode)
@@ -55,6 +63,38 @@ func New(reg *prometheus.Registry) *Metrics {
 			Namespace: Namespace, Name: "rate_limit_decisions_total",
 			Help: "Rate-limit decisions by result (allowed, limited, …).",
 		}, []string{"result"}),
+	}
+	m.webhookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "webhook_attempts_total",
+		Help: "Webhook delivery attempts by outcome: delivered (2xx), retry (failed, tried again later), failed (failed, the delivery gave up), superseded (its claim was lost).",
+	}, []string{"outcome"})
+	m.webhookFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "webhook_attempt_failures_total",
+		Help: "Failed webhook attempts by reason: http_status (a non-2xx answer), network (no answer), refused (a refused address or a secret that cannot be opened), disabled (the endpoint was disabled).",
+	}, []string{"reason"})
+	m.webhookDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: "webhook_attempt_duration_seconds",
+		Help:    "Time of one webhook attempt, from connecting to the answer's status.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	m.webhookPending = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "webhook_outbox_pending",
+		Help: "Webhook events waiting to be delivered (due now or retrying later), as the delivery worker last read it.",
+	})
+	m.webhookOldestDue = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "webhook_outbox_oldest_due_seconds",
+		Help: "Age of the oldest webhook event that is due and not delivered; 0 when none is.",
+	})
+	m.reconcileRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "reconciliation_runs_total",
+		Help: "Scheduled minimum-spend reconciliations by result: ok, or failed (the run, or one employer's line, failed; the next run retries).",
+	}, []string{"result"})
+	reg.MustRegister(m.webhookAttempts, m.webhookFailures, m.webhookDuration, m.webhookPending, m.webhookOldestDue, m.reconcileRuns)
+	for _, r := range []string{"ok", "failed"} {
+		m.reconcileRuns.WithLabelValues(r)
+	}
+	for _, o := range []string{"delivered", "retry", "failed"} {
+		m.webhookAttempts.WithLabelValues(o)
 	}
 	mode := limiterModeCollector{m: m, desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "limiter_mode"),
 		"1 for the rate limiter's current mode: redis (shared), degraded (Redis failing, in-process fallback) or local (no Redis configured).",
@@ -211,4 +251,41 @@ func (m *Metrics) WatchDB(db *sql.DB) {
 		return
 	}
 	m.reg.MustRegister(collectors.NewDBStatsCollector(db, Namespace))
+}
+
+// WebhookAttempt counts one webhook attempt by outcome and, when it was
+// not delivered, by reason; d is its duration (0 when nothing was sent).
+func (m *Metrics) WebhookAttempt(outcome, reason string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.webhookAttempts.WithLabelValues(outcome).Inc()
+	if reason != "" {
+		m.webhookFailures.WithLabelValues(reason).Inc()
+	}
+	if d > 0 {
+		m.webhookDuration.Observe(d.Seconds())
+	}
+}
+
+// SetWebhookBacklog sets the outbox gauges.
+func (m *Metrics) SetWebhookBacklog(pending int64, oldestDue time.Duration) {
+	if m == nil {
+		return
+	}
+	m.webhookPending.Set(float64(pending))
+	m.webhookOldestDue.Set(oldestDue.Seconds())
+}
+
+// ReconciliationRun counts one scheduled reconciliation of a month: ok,
+// or failed when the run or any employer's line failed.
+func (m *Metrics) ReconciliationRun(ok bool) {
+	if m == nil {
+		return
+	}
+	r := "ok"
+	if !ok {
+		r = "failed"
+	}
+	m.reconcileRuns.WithLabelValues(r).Inc()
 }

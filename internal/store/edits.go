@@ -95,7 +95,10 @@ func (s *Store) approveEdit(tx *gorm.DB, row *jobRow, actor string, now time.Tim
 	if err := closeEdit(tx, row.ID, atsgate.EditApproved, actor, "", now); err != nil {
 		return err
 	}
-	return editEvent(tx, row, atsgate.EventEditApproved, actor, "", changed, now)
+	if err := editEvent(tx, row, atsgate.EventEditApproved, actor, "", changed, now); err != nil {
+		return err
+	}
+	return s.emitJob(tx, atsgate.EventJobEditApproved, row, now)
 }
 
 // disapproveEdit discards the pending edit of the locked, published job
@@ -113,7 +116,10 @@ func (s *Store) disapproveEdit(tx *gorm.DB, row *jobRow, actor, reason string, n
 	if err := tx.Model(row).Update("pending_edit", false).Error; err != nil {
 		return err
 	}
-	return editEvent(tx, row, atsgate.EventEditDisapproved, actor, reason, atsgate.Changed(row.content(), e.edit().Content), now)
+	if err := editEvent(tx, row, atsgate.EventEditDisapproved, actor, reason, atsgate.Changed(row.content(), e.edit().Content), now); err != nil {
+		return err
+	}
+	return s.emitJob(tx, atsgate.EventJobEditDisapproved, row, now)
 }
 
 // ApproveEdit implements atsgate.Moderation.

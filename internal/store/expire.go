@@ -88,7 +88,10 @@ WHERE job_id IN ? AND status = ? RETURNING job_id, fields`,
 			events = append(events, eventRow{JobID: id, FromState: string(atsgate.StatePublished), ToState: string(atsgate.StateExpired),
 				Actor: "system", Reason: "deadline passed", CreatedAt: now})
 		}
-		return tx.Create(&events).Error
+		if err := tx.Create(&events).Error; err != nil {
+			return err
+		}
+		return s.emitJobs(tx, atsgate.EventJobExpired, done, now)
 	})
 	if err != nil {
 		return 0, translate(err, "expire jobs")

@@ -61,8 +61,11 @@ func (s *Store) Approve(ctx context.Context, jobID int64, actor string) (*atsgat
 		if move, err := atsgate.JobState(row.State).Approve(jobID); !move {
 			return err
 		}
-		return s.transition(tx, &row, atsgate.StatePublished, actor, "", now,
-			map[string]any{"published_at": now, "public_path": atsgate.PublicPath(row.ID, row.Title)})
+		if err := s.transition(tx, &row, atsgate.StatePublished, actor, "", now,
+			map[string]any{"published_at": now, "public_path": atsgate.PublicPath(row.ID, row.Title)}); err != nil {
+			return err
+		}
+		return s.emitJob(tx, atsgate.EventJobPublished, &row, now)
 	})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("job %d", jobID))
@@ -94,6 +97,9 @@ func (s *Store) Disapprove(ctx context.Context, jobID int64, actor, reason strin
 		}
 		if err := s.transition(tx, &row, atsgate.StateDisapproved, actor, reason, now,
 			map[string]any{"disapproved_at": now, "disapproval_reason": reason}); err != nil {
+			return err
+		}
+		if err := s.emitJob(tx, atsgate.EventJobDisapproved, &row, now); err != nil {
 			return err
 		}
 		if row.AmountChargedMinor == 0 {

@@ -292,7 +292,7 @@ RETURNING id`, l.EmployerID, string(atsgate.EntryMinimumSpend), amount, balance,
 			return errAlreadyReconciled
 		}
 		id = ids[0]
-		return nil
+		return walletDebited(tx, l.EmployerID, balance-amount, balance, month, now)
 	})
 	if errors.Is(err, errAlreadyReconciled) || errors.Is(err, errMinimumMet) || errors.Is(err, errInactive) {
 		return 0, err

@@ -141,6 +141,9 @@ func (s *Store) post(ctx context.Context, employerID int64, kind atsgate.EntryKi
 			}
 			return errReferenceTaken // and the credit with it
 		}
+		if row.AmountMinor < 0 {
+			return walletDebited(tx, employerID, balance-row.AmountMinor, balance, "", now)
+		}
 		return nil
 	})
 	if errors.Is(err, errReferenceTaken) {

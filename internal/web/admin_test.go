@@ -52,7 +52,7 @@ func newAdminEnv(t testing.TB) *adminEnv {
 	t.Helper()
 	e := newEnv(t)
 	h := web.NewAdmin(adminDeps(e))
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(contract(t, "admin", h))
 	t.Cleanup(srv.Close)
 	a := &adminEnv{env: e, admin: srv, handler: h, tokens: map[atsgate.Role]string{}}
 	names := map[atsgate.Role]string{atsgate.RoleOperator: "olu", atsgate.RoleReviewer: "rita", atsgate.RoleFinance: "fatima"}
@@ -723,7 +723,7 @@ func TestAdminSessionCookie(t *testing.T) {
 		d := adminDeps(a.env)
 		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 		d.TrustedProxies = []*net.IPNet{loopback}
-		srv := httptest.NewServer(web.NewAdmin(d))
+		srv := httptest.NewServer(contract(t, "admin", web.NewAdmin(d)))
 		defer srv.Close()
 		req, _ := http.NewRequest("GET", srv.URL+"/admin/login", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")
@@ -879,9 +879,9 @@ func TestAdminPagesRoles(t *testing.T) {
 		{"/admin/reconciliation", url.Values{"month": {"2026-05"}}, []atsgate.Role{atsgate.RoleOperator}},
 	}
 	nav := map[atsgate.Role][]string{
-		atsgate.RoleOperator: {"Moderation queue", "Employers", "Reconciliation", "Integration log"},
+		atsgate.RoleOperator: {"Moderation queue", "Employers", "Reconciliation", "Integration log", "Webhooks"},
 		atsgate.RoleReviewer: {"Moderation queue"},
-		atsgate.RoleFinance:  {"Employers", "Reconciliation", "Integration log"},
+		atsgate.RoleFinance:  {"Employers", "Reconciliation", "Integration log", "Webhooks"},
 	}
 	navRE := regexp.MustCompile(`<li><a href="/admin/[a-z]+"(?: aria-current="page")?>([^<]+)</a></li>`)
 	// Reverse order, so the finance and reviewer refusals come before the

@@ -108,7 +108,8 @@ func newEnvOn(t testing.TB, dialect string) *env {
 		Now:       clk.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	srv := httptest.NewServer(h)
+	// Every request and response is checked against the OpenAPI document.
+	srv := httptest.NewServer(contract(t, "public", h))
 	t.Cleanup(srv.Close)
 	tr := srv.Client().Transport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 512

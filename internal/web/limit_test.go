@@ -56,7 +56,7 @@ func (e *env) withDeps(t testing.TB, edit func(*web.Deps)) *env {
 	edit(&d)
 	le := *e
 	le.handler = web.NewPublic(d)
-	le.srv = httptest.NewServer(le.handler)
+	le.srv = httptest.NewServer(contract(t, "public", le.handler))
 	t.Cleanup(le.srv.Close)
 	return &le
 }
@@ -330,7 +330,7 @@ func TestTrustedProxies(t *testing.T) {
 	t.Run("X-Forwarded-Proto from an untrusted peer", func(t *testing.T) {
 		d := web.Deps{Directory: base.st, Jobs: base.st, BackOffice: base.st, Taxonomy: config.Taxonomy,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TrustedProxies: []*net.IPNet{mustCIDR(t, "10.0.0.0/8")}}
-		srv := httptest.NewServer(web.NewAdmin(d))
+		srv := httptest.NewServer(contract(t, "admin", web.NewAdmin(d)))
 		defer srv.Close()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/admin/login", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")

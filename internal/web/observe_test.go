@@ -104,9 +104,9 @@ func newObsEnv(t testing.TB, tweak func(*web.Deps)) *obsEnv {
 		tweak(&d)
 	}
 	h := web.NewPublic(d)
-	pub := httptest.NewServer(h)
+	pub := httptest.NewServer(contract(t, "public", h))
 	t.Cleanup(pub.Close)
-	adm := httptest.NewServer(web.NewAdmin(d))
+	adm := httptest.NewServer(contract(t, "admin", web.NewAdmin(d)))
 	t.Cleanup(adm.Close)
 	return &obsEnv{st: st, rec: rec, metrics: m, logs: logs, handler: h, public: pub, admin: adm, gh: gh, empID: emp.ID, key: key}
 }

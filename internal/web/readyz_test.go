@@ -26,9 +26,9 @@ func TestPublicReadinessIsCheap(t *testing.T) {
 		}
 		return nil
 	}}
-	public := httptest.NewServer(web.NewPublic(d))
+	public := httptest.NewServer(contract(t, "public", web.NewPublic(d)))
 	defer public.Close()
-	admin := httptest.NewServer(web.NewAdmin(d))
+	admin := httptest.NewServer(contract(t, "admin", web.NewAdmin(d)))
 	defer admin.Close()
 	get := func(base string) int {
 		res, err := http.Get(base + "/readyz")

@@ -24,7 +24,7 @@ func TestAdminReconcileReportsFailures(t *testing.T) {
 	var logs lockedBuffer
 	deps := adminDeps(a.env)
 	deps.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
-	srv := httptest.NewServer(web.NewAdmin(deps))
+	srv := httptest.NewServer(contract(t, "admin", web.NewAdmin(deps)))
 	t.Cleanup(srv.Close)
 
 	// Customers since April, committed from May, spending nothing: Broke's

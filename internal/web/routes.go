@@ -13,7 +13,8 @@ import (
 // publicRoutes is the whole surface of the public listener.
 func (s *Server) publicRoutes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.cachedReadyz) // at most one probe a second; ops.go
+	e.GET("/readyz", s.cachedReadyz)              // at most one probe a second; ops.go
+	e.GET("/api/openapi.json", openAPI("public")) // openapi.go: the public part
 
 	a := s.atsHandler()                                  // package ats
 	country := mw.ResolveCountry(s.Directory, s.proxies) // host → country, 404 unknown_host
@@ -53,7 +54,8 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	e.Use(mw.NoStore) // nothing this listener says is cached, errors included
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics) // admin listener only
+	e.GET("/metrics", s.metrics)                 // admin listener only
+	e.GET("/api/openapi.json", openAPI("admin")) // openapi.go: the admin part
 	if s.BackOffice == nil {
 		return
 	}
@@ -77,6 +79,13 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	api.GET("/reconciliation", b.APIReconciliation, perm(atsgate.PermReconciliationRead))
 	api.POST("/reconciliation", b.APIReconcile, perm(atsgate.PermReconciliationRun))
 	api.GET("/logs", b.APILogs, perm(atsgate.PermLogsRead))
+	// Webhooks (backoffice/webhooks.go; docs/webhooks.md).
+	api.GET("/employers/:id/webhook", b.APIWebhook, perm(atsgate.PermWebhooksRead))
+	api.PUT("/employers/:id/webhook", b.APISetWebhook, perm(atsgate.PermWebhooksWrite)) // the secret, once
+	api.DELETE("/employers/:id/webhook", b.APIDisableWebhook, perm(atsgate.PermWebhooksWrite))
+	api.GET("/webhooks/deliveries", b.APIWebhookDeliveries, perm(atsgate.PermWebhooksRead))
+	api.GET("/webhooks/deliveries/:id", b.APIWebhookDelivery, perm(atsgate.PermWebhooksRead))
+	api.POST("/webhooks/deliveries/:id/resend", b.APIResendWebhook, perm(atsgate.PermWebhooksWrite))
 
 	// Pages: sign in with a token for a session cookie; every POST carries
 	// the session's CSRF token.
@@ -101,4 +110,10 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	pages.GET("/reconciliation", b.ReconciliationPage, perm(atsgate.PermReconciliationRead))
 	pages.POST("/reconciliation", b.ReconcilePage, perm(atsgate.PermReconciliationRun))
 	pages.GET("/logs", b.LogsPage, perm(atsgate.PermLogsRead))
+	pages.GET("/employers/:id/webhook", b.WebhookPage, perm(atsgate.PermWebhooksRead))
+	pages.POST("/employers/:id/webhook", b.SetWebhookPage, perm(atsgate.PermWebhooksWrite))
+	pages.POST("/employers/:id/webhook/disable", b.DisableWebhookPage, perm(atsgate.PermWebhooksWrite))
+	pages.GET("/webhooks", b.WebhooksPage, perm(atsgate.PermWebhooksRead))
+	pages.GET("/webhooks/:id", b.WebhookDeliveryPage, perm(atsgate.PermWebhooksRead))
+	pages.POST("/webhooks/:id/resend", b.ResendWebhookPage, perm(atsgate.PermWebhooksWrite))
 }

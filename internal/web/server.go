@@ -43,6 +43,9 @@ type Deps struct {
 	// BackOffice serves the admin API and pages; nil leaves the admin
 	// listener with only its health and operability endpoints.
 	BackOffice atsgate.BackOffice
+	// Webhooks sets employers' endpoints and shows deliveries in the back
+	// office; nil answers those routes with not_found.
+	Webhooks atsgate.Webhooks
 
 	// IntegrationLog records every API request; nil records nothing.
 	IntegrationLog mw.Recorder
@@ -167,5 +170,7 @@ func (s *Server) siteHandler() *site.Handler {
 
 // backOffice is the back office over this server's dependencies.
 func (s *Server) backOffice() *backoffice.Handler {
-	return backoffice.New(s.BackOffice, s.Logger, s.Now, s.proxies)
+	h := backoffice.New(s.BackOffice, s.Logger, s.Now, s.proxies)
+	h.Webhooks = s.Webhooks
+	return h
 }

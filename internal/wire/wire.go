@@ -21,8 +21,9 @@
 //   - A time that has not happened (a job not yet published, a key not
 //     revoked) is "".
 //
-// The ATS job record that integrators read is not here: it belongs to the
-// ATS dialect (internal/web/ats) and keeps its own, older field names.
+// The ATS job record that integrators read (JobRecord) is here too, so the
+// ATS dialect and the webhook events show one record; it keeps the ATS
+// dialect's own, older field names.
 //
 // The package imports only the standard library, decimal and the domain
 // package, so every surface can use it and it knows none of them.

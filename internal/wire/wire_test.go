@@ -77,6 +77,15 @@ func TestShapes(t *testing.T) {
 	key := atsgate.APIKey{ID: 3, EmployerID: 7, Prefix: "mjm_ng_AbCd", CreatedAt: f.t0}
 	revoked := atsgate.APIKey{ID: 2, EmployerID: 7, Prefix: "mjm_ng_ZyXw", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0}
 	lineFrom := time.Date(2026, 6, 1, 0, 0, 0, 0, f.ng.Location)
+	hook := atsgate.WebhookEndpoint{EmployerID: 7, URL: "https://ats.example.com/hooks", Active: true,
+		Events:     []atsgate.EventType{atsgate.EventJobPublished, atsgate.EventWalletLowBalance},
+		LowBalance: decimal.NewNullDecimal(decimal.NewFromInt(500)), CreatedAt: f.t0, UpdatedAt: f.t0}
+	delivery := atsgate.WebhookDelivery{ID: 71, EventID: "evt_0123", EmployerID: 7, Type: atsgate.EventJobPublished, JobID: 12,
+		Status: atsgate.DeliveryDelivered, Attempts: 2, NextAt: f.t0.Add(10 * time.Second), GiveUpAt: f.t0.Add(24 * time.Hour),
+		CreatedAt: f.t0, DeliveredAt: f.t0.Add(10 * time.Second), Body: `{"id":"evt_0123","type":"job.published"}`}
+	retrying := atsgate.WebhookDelivery{ID: 70, EventID: "evt_0122", EmployerID: 7, Type: atsgate.EventWalletLowBalance,
+		Status: atsgate.DeliveryPending, Attempts: 3, NextAt: f.t0.Add(time.Minute), GiveUpAt: f.t0.Add(24 * time.Hour),
+		CreatedAt: f.t0.Add(-time.Hour), LastError: "HTTP 503"}
 
 	for _, tt := range []struct {
 		name string
@@ -133,6 +142,17 @@ func TestShapes(t *testing.T) {
 			{ID: 2, Name: "rita", Role: atsgate.RoleReviewer, Prefix: "atsadm_Q3xd", CreatedAt: f.t0},
 			{ID: 1, Name: "olu", Role: atsgate.RoleOperator, Prefix: "atsadm_Zz01", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0},
 		})},
+		{"webhook_set", wire.WebhookSet{Webhook: wire.NewWebhook(&hook), Secret: "whsec_SECRET"}},
+		{"webhook", wire.WebhookResponse{Webhook: wire.NewWebhook(&hook)}},
+		{"webhook_deliveries", wire.WebhookDeliveryList{Deliveries: wire.NewWebhookDeliveries([]atsgate.WebhookDelivery{delivery, retrying}), NextBefore: 70}},
+		{"webhook_delivery", wire.NewWebhookDeliveryDetail(&delivery, []atsgate.WebhookAttempt{
+			{ID: 1, DeliveryID: 71, URL: hook.URL, Error: "dial tcp 203.0.113.9:443: connect: connection refused", Duration: 12 * time.Millisecond, CreatedAt: f.t0},
+			{ID: 2, DeliveryID: 71, URL: hook.URL, StatusCode: 204, Duration: 85 * time.Millisecond, CreatedAt: f.t0.Add(10 * time.Second)},
+		})},
+		{"webhook_event_job", wire.NewWebhookEvent("evt_0123", atsgate.EventJobPublished, f.t0.Add(2*time.Hour), 7,
+			wire.WebhookData{Job: ptr(wire.NewJobRecord(&job, &f.ng))})},
+		{"webhook_event_wallet", wire.NewWebhookEvent("evt_0124", atsgate.EventWalletLowBalance, f.t0, 7,
+			wire.WebhookData{Wallet: &wire.WebhookWallet{Balance: "450.00", Currency: "NGN", Threshold: "500.00"}})},
 		{"issued_admin_token", wire.NewIssuedAdminToken("atsadm_Q3xdSECRET", &atsgate.AdminToken{ID: 2, Name: "rita", Role: atsgate.RoleReviewer, Prefix: "atsadm_Q3xd", CreatedAt: f.t0})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

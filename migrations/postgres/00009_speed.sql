@@ -24,6 +24,9 @@ DROP INDEX jobs_employer_newest;
 -- cover the price raises SQLSTATE AT402 with the balance in DETAIL, which
 -- undoes the insert. The public path is the path prefix, the new ID and
 -- the title's slug (p_path_prefix, p_path_suffix from atsgate.PublicPath).
+-- An employer with an active webhook endpoint gets no row and nothing
+-- written: its creates write outbox rows built in Go (webhooks.go), so the
+-- caller runs the transaction form instead.
 -- +goose StatementBegin
 CREATE FUNCTION atsgate_create_job(
     p_employer bigint, p_country bigint, p_external text, p_dialect text, p_state text,
@@ -38,6 +41,9 @@ DECLARE
     v_balance bigint;
     v_at timestamptz;
 BEGIN
+    IF EXISTS (SELECT 1 FROM webhook_endpoints AS h WHERE h.employer_id = p_employer AND h.active) THEN
+        RETURN;
+    END IF;
     v_id := nextval(pg_get_serial_sequence('jobs', 'id'));
     INSERT INTO jobs AS j (id, employer_id, country_id, external_id, dialect, state, title, description, deadline,
         apply_url, apply_email, min_experience, max_experience, salary, specialization, show_company_name,

@@ -6,12 +6,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
+	"github.com/atsgate/atsgate/internal/wire"
 )
 
 // Handler serves the ATS dialect (SPEC section 2): one jobs URL whose
@@ -184,42 +184,11 @@ func (h *Handler) listJobs(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// jobRecord is the wire form of a job. Unknown dates are "", never null.
-type jobRecord struct {
-	ExternalID        string `json:"external_id"`
-	State             string `json:"state"`
-	ReceivedDate      string `json:"received_date"`
-	PublishedDate     string `json:"published_date"`
-	PublicLink        string `json:"public_link"`
-	AmountCharged     string `json:"amount_charged"`
-	Title             string `json:"title"`
-	Deadline          string `json:"deadline"`
-	UpdatedDate       string `json:"updated_date"`
-	ClosedDate        string `json:"closed_date"`
-	DisapprovalReason string `json:"disapproval_reason"`
-	// PendingEdit is true while an update of the published job waits for
-	// the board's review; the other fields are the live values until a
-	// reviewer approves it. Always present.
-	PendingEdit bool `json:"pending_edit"`
-	// Warnings, on a create or update, names what the request sent that
-	// was accepted but ignored; absent when there is nothing to say.
-	Warnings map[string]string `json:"warnings,omitempty"`
-}
+// jobRecord is the wire form of a job: the ATS record of package wire,
+// which webhook events carry too.
+type jobRecord = wire.JobRecord
 
-func recordOf(j *atsgate.Job, c *atsgate.Country) jobRecord {
-	date := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return c.Local(t).Format(atsgate.DateTimeLayout)
-	}
-	return jobRecord{
-		ExternalID: j.ExternalID, State: string(j.State), ReceivedDate: date(j.ReceivedAt),
-		PublishedDate: date(j.PublishedAt), PublicLink: j.PublicLink, AmountCharged: j.AmountCharged.String(),
-		Title: j.Title, Deadline: j.Deadline, UpdatedDate: date(j.UpdatedAt), ClosedDate: date(j.ClosedAt),
-		DisapprovalReason: j.DisapprovalReason, PendingEdit: j.PendingEdit,
-	}
-}
+func recordOf(j *atsgate.Job, c *atsgate.Country) jobRecord { return wire.NewJobRecord(j, c) }
 
 // ServeTaxonomy serves the country's reference data, so integrators can map
 // their regions, qualifications and specializations to IDs.

@@ -47,6 +47,10 @@ type Handler struct {
 	proxies mw.Proxies
 	pages   map[string]*pageTemplate
 	ugc     *bluemonday.Policy
+
+	// Webhooks sets endpoints and shows deliveries; nil answers their
+	// routes with not_found.
+	Webhooks atsgate.Webhooks
 }
 
 // New returns the back office over bo. proxies tell it when a browser came

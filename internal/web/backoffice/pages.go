@@ -67,6 +67,7 @@ var navItems = []navItem{
 	{Path: "/admin/employers", Label: "Employers", Perm: atsgate.PermEmployersRead},
 	{Path: "/admin/reconciliation", Label: "Reconciliation", Perm: atsgate.PermReconciliationRead},
 	{Path: "/admin/logs", Label: "Integration log", Perm: atsgate.PermLogsRead},
+	{Path: "/admin/webhooks", Label: "Webhooks", Perm: atsgate.PermWebhooksRead},
 }
 
 // pageData is what the layout renders around every page.
@@ -150,7 +151,10 @@ var flashes = map[string]string{
 	"reconciled":       "Reconciliation run for %s.",
 	"reconcile_failed": "Reconciliation run for %s, but it failed for some employers: they still read pending below, " +
 		"and the next run tries them again. The server log has the causes.",
-	"signed_out": "You are signed out.",
+	"signed_out":  "You are signed out.",
+	"webhook_set": "Webhook endpoint saved; its signing secret is unchanged.",
+	"webhook_off": "Webhook endpoint disabled: no new events are sent.",
+	"resent":      "The event is pending again; a running server sends it within seconds.",
 }
 
 func flash(c echo.Context) string {
