@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/seal"
 	"github.com/atsgate/atsgate/internal/settings"
 	"github.com/atsgate/atsgate/internal/store"
 )
@@ -122,7 +123,22 @@ func commands() map[string]command {
 		"webhook resend": {usage: "webhook resend --delivery ID", run: cmdWebhookResend,
 			purpose: "send a delivered or failed webhook event again (same event ID)",
 			example: "atsgate webhook resend --delivery 42"},
-		"logs": {usage: "logs [--employer ID] [--since 1h] [--until TIME] [--status 4xx|404] [--operation create] [--limit 50] [--before ID] [--bodies]", run: cmdLogs,
+		"erp source add": {usage: "erp source add --employer ID --name Main_ERP [--description TEXT] [--trusted-ips 10.0.0.0/8,127.0.0.1] [--integration-version 1.0] [--require-signature]", run: cmdERPSourceAdd,
+			purpose: "add an employer's ERP source (its api_key and api_secret are printed once)",
+			example: "atsgate erp source add --employer 3 --name Main_ERP --trusted-ips 192.168.1.100,10.0.0.0/8"},
+		"erp source list": {usage: "erp source list [--employer ID]", run: cmdERPSourceList,
+			purpose: "list ERP sources with their sync status",
+			example: "atsgate erp source list --employer 3"},
+		"erp source rotate": {usage: "erp source rotate --employer ID --name Main_ERP", run: cmdERPSourceRotate,
+			purpose: "replace a source's key and secret (printed once); the old ones stop at once",
+			example: "atsgate erp source rotate --employer 3 --name Main_ERP"},
+		"erp source disable": {usage: "erp source disable --employer ID --name Main_ERP", run: cmdERPSourceDisable,
+			purpose: "refuse a source's key from the next request on",
+			example: "atsgate erp source disable --employer 3 --name Main_ERP"},
+		"erp source enable": {usage: "erp source enable --employer ID --name Main_ERP", run: cmdERPSourceEnable,
+			purpose: "accept a disabled source's key again",
+			example: "atsgate erp source enable --employer 3 --name Main_ERP"},
+		"logs": {usage: "logs [--employer ID] [--since 1h] [--until TIME] [--status 4xx|404] [--operation create] [--dialect erp] [--source Main_ERP] [--action ERROR] [--limit 50] [--before ID] [--bodies]", run: cmdLogs,
 			purpose: "read the integration log, newest first",
 			example: "atsgate logs --employer 3 --status 4xx --since 24h"},
 	}
@@ -287,7 +303,11 @@ func parse(fs *flag.FlagSet, args []string) error {
 // when the command returns.
 func (e *env) open(ctx context.Context) (*store.Store, error) {
 	if e.st == nil {
-		st, err := store.Open(ctx, e.cfg.DatabaseURL, store.WithTimeout(e.cfg.DBTimeout))
+		box, err := seal.New(e.cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
+		}
+		st, err := store.Open(ctx, e.cfg.DatabaseURL, store.WithTimeout(e.cfg.DBTimeout), store.WithSealer(box))
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,9 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	until := fs.String("until", "", "only requests before this time (2026-10-01, RFC 3339)")
 	status := fs.String("status", "", "only this status (404) or class (4xx, 5xx)")
 	op := fs.String("operation", "", "only this operation: "+strings.Join(atsgate.LogOperations, ", "))
+	dialect := fs.String("dialect", "", "only this dialect: ats or erp")
+	source := fs.String("source", "", "only this ERP source's requests (its name)")
+	action := fs.String("action", "", "only REQUEST (all), RESPONSE (succeeded) or ERROR (failed), as the ERP seed names them")
 	limit := fs.Int("limit", 50, "at most this many entries (1-1000)")
 	before := fs.String("before", "", "only entries older than this entry ID (the next page)")
 	bodies := fs.Bool("bodies", false, "also print request and response bodies (text output)")
@@ -27,7 +30,14 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 		return err
 	}
 	now := time.Now()
-	f := atsgate.LogFilter{Operation: strings.TrimSpace(*op), Limit: *limit}
+	f := atsgate.LogFilter{Operation: strings.TrimSpace(*op), Limit: *limit, Dialect: strings.ToLower(strings.TrimSpace(*dialect)),
+		Source: strings.TrimSpace(*source), Action: strings.ToUpper(strings.TrimSpace(*action))}
+	if msg := atsgate.CheckLogDialect(f.Dialect); msg != "" {
+		return &usageError{msg: "--dialect " + msg}
+	}
+	if msg := atsgate.CheckLogAction(f.Action); msg != "" {
+		return &usageError{msg: "--action " + msg}
+	}
 	if *limit < 1 || *limit > 1000 {
 		return &usageError{msg: "--limit must be between 1 and 1000"}
 	}
@@ -72,10 +82,10 @@ func cmdLogs(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error
 	}
 	out := wire.NewLogEntries(entries)
 	return e.print(out, func(w io.Writer) {
-		fmt.Fprintln(w, "ID\tTIME (UTC)\tEMPLOYER\tKEY\tDIALECT\tOPERATION\tEXTERNAL ID\tSTATUS\tERROR\tMS\tCLIENT IP\tREQUEST ID")
+		fmt.Fprintln(w, "ID\tTIME (UTC)\tEMPLOYER\tKEY\tDIALECT\tSOURCE\tOPERATION\tEXTERNAL ID\tSTATUS\tERROR\tMS\tCLIENT IP\tREQUEST ID")
 		for i, l := range out {
-			fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\t%s\n", l.ID,
-				entries[i].Time.UTC().Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), clean(l.Dialect), clean(l.Operation),
+			fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.1f\t%s\t%s\n", l.ID,
+				entries[i].Time.UTC().Format(atsgate.DateTimeLayout), l.EmployerID, dash(l.KeyPrefix), clean(l.Dialect), dash(l.Source), clean(l.Operation),
 				dash(l.ExternalID), l.Status, dash(l.ErrorCode), l.DurationMS, clean(l.ClientIP), clean(l.RequestID))
 			if *bodies {
 				// Below the row, not in it: a body is long and has lines

@@ -73,6 +73,12 @@ func TestServePrintsWorkingCurl(t *testing.T) {
 			t.Fatalf("curl %d: want %q, got:\n%s", i, want, out)
 		}
 	}
+	// The ERP source's curl line works too.
+	erpCurl := regexp.MustCompile(`(?s)  curl -X POST \S+/recruitment/integration/erp/create-job/ .*?apply/2"\}'\n`).FindString(stdout.String())
+	if out, err := exec.Command("bash", "-c", erpCurl).CombinedOutput(); erpCurl == "" || err != nil ||
+		!strings.Contains(string(out), `"status":"success"`) || !strings.Contains(string(out), `"job_id":"DEMO-`) {
+		t.Fatalf("the ERP curl line %q: %v\n%s", erpCurl, err, out)
+	}
 
 	cancel()
 	select {

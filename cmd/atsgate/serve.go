@@ -14,6 +14,7 @@ import (
 
 	"github.com/atsgate/atsgate/config"
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/seal"
 	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/web"
 	"github.com/atsgate/atsgate/internal/wire"
@@ -45,7 +46,11 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	cfg, log := e.cfg, e.logger
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout), store.WithMaxConns(cfg.DBMaxConns))
+	box, err := seal.New(cfg.SecretKey)
+	if err != nil {
+		return fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout), store.WithSealer(box), store.WithMaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}
@@ -96,6 +101,8 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	deps := web.Deps{
 		Directory:      st,
 		Jobs:           st,
+		ERPSources:     st,
+		ERPJobs:        st,
 		Site:           st,
 		Taxonomy:       config.Taxonomy,
 		Logger:         log,
@@ -240,7 +247,21 @@ func seedDev(ctx context.Context, e *env, st *store.Store, addr net.Addr) error 
 	if err != nil {
 		return err
 	}
+	_, erpKey, _, err := st.CreateERPSource(ctx, atsgate.ERPSourceInput{EmployerID: emp.ID, Name: "Main_ERP",
+		Description: "development ERP source"})
+	if err != nil {
+		return err
+	}
 	deadline := ng.Local(time.Now()).AddDate(0, 1, 0).Format(atsgate.DateLayout)
+	defer fmt.Fprintf(e.stdout, `Or as its ERP system would (source Main_ERP, key shown once; docs/erp.md):
+
+  curl -X POST http://127.0.0.1:%s/recruitment/integration/erp/create-job/ \
+    -H 'Host: %s' \
+    -H 'X-API-Key: %s' \
+    -H 'Content-Type: application/json' \
+    -d '{"action":"create_job","source_name":"Main_ERP","title":"ERP Analyst","application_url":"https://example.com/apply/2"}'
+
+`, port, ng.Hosts[0], erpKey)
 	fmt.Fprintf(e.stdout, `
 atsgate: a fresh development database was created (%s).
   Countries: ng, gh, ke, za on ng.localhost, gh.localhost, ke.localhost, za.localhost
@@ -268,6 +289,7 @@ Create a job:
 func printWhere(e *env, api, admin net.Addr) {
 	fmt.Fprintf(e.stdout, `atsgate is serving (%s, ATSGATE_ENV=dev):
   ATS API:     http://%s/api/ats/jobs  (send the country's host: -H 'Host: ng.localhost')
+  ERP API:     http://%[2]s/recruitment/integration/erp/
   Back office: http://%s/admin/login
   A sign-in token:        ./bin/atsgate admin token issue --role operator --name you
   A new demo API key:     ./bin/atsgate key rotate --employer 1

@@ -184,6 +184,7 @@ type BackOffice interface {
 	Wallets
 	Reconciler
 	LogReader
+	ERPAdmin
 	// Countries lists every country, by code.
 	Countries(ctx context.Context) ([]Country, error)
 	// Country returns a country by ID or code. ENOTFOUND.

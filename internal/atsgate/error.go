@@ -36,6 +36,9 @@ type Error struct {
 	Fields map[string]string
 	// Funds carries the balance and price of an EFUNDS refusal.
 	Funds *Funds
+	// JobID names the job a refusal is about (EJOBEXISTS: the open job
+	// with the same title).
+	JobID string
 	// Err is the underlying cause, never shown to clients.
 	Err error
 }

@@ -35,6 +35,13 @@ var ExtraFields = map[string]bool{
 	"location_city":            false,
 	"benefits":                 true,
 	"application_instructions": true,
+	// From the ERP seed: the ERP dialect's location, salary and
+	// qualifications texts (the ATS dialect's qualifications are taxonomy
+	// IDs, so the ERP text is kept apart).
+	"location_state":      false,
+	"location_country":    false,
+	"salary_range":        false,
+	"qualifications_text": true,
 }
 
 // JobTypes and WorkplaceTypes are the accepted values of those extras,

@@ -16,6 +16,7 @@ type LogEntry struct {
 	KeyPrefix    string
 	Dialect      string // DialectATS or DialectERP
 	Operation    string // create, update, close, get, list, taxonomy, …
+	Source       string // the ERP source's name; "" for the ATS dialect
 	ExternalID   string
 	Status       int
 	ErrorCode    string
@@ -33,8 +34,14 @@ const MaxLoggedBody = 16 << 10
 
 // LogFilter selects integration log entries, newest first.
 type LogFilter struct {
-	EmployerID  int64
-	Operation   string
+	EmployerID int64
+	Operation  string
+	Dialect    string // DialectATS or DialectERP; "" for both
+	Source     string // an ERP source's name
+	// Action is the ERP seed's view of an entry: every entry records a
+	// request (ActionRequest matches all), its response was a success
+	// (ActionResponse: status below 400) or an error (ActionError).
+	Action      string
 	Status      int // exact status; 0 for any
 	StatusClass int // 4 for 4xx, 5 for 5xx; 0 for any
 	Since       time.Time
@@ -53,11 +60,49 @@ type IntegrationLog interface {
 	PurgeLogs(ctx context.Context, before time.Time) (int64, error)
 }
 
+// Integration log actions, as the ERP seed names them.
+const (
+	ActionRequest  = "REQUEST"
+	ActionResponse = "RESPONSE"
+	ActionError    = "ERROR"
+)
+
+// LogAction is the action an entry with this status shows: ERROR for a
+// refusal or failure, RESPONSE for a success.
+func LogAction(status int) string {
+	if status >= 400 {
+		return ActionError
+	}
+	return ActionResponse
+}
+
+// CheckLogAction says what is wrong with an action filter, or "".
+func CheckLogAction(a string) string {
+	switch a {
+	case "", ActionRequest, ActionResponse, ActionError:
+		return ""
+	}
+	return "must be one of REQUEST, RESPONSE, ERROR"
+}
+
+// CheckLogDialect says what is wrong with a dialect filter, or "".
+func CheckLogDialect(d string) string {
+	switch d {
+	case "", DialectATS, DialectERP:
+		return ""
+	}
+	return "must be ats or erp"
+}
+
 // LogOperations are the operations the integration log files requests
 // under, as its filters offer them: the ATS jobs URL's five, "invalid" for
 // a method or action that URL does not have, and "unknown" for a path no
 // endpoint serves. A new dialect adds its own here.
-var LogOperations = []string{"create", "update", "close", "get", "list", "invalid", "unknown"}
+//
+// The ERP dialect's are named for the seed's actions: "health",
+// "create_job", "update_job" and "batch".
+var LogOperations = []string{"create", "update", "close", "get", "list", "invalid", "unknown",
+	"health", "create_job", "update_job", "batch"}
 
 // CheckLogOperation says what is wrong with an operation filter, naming
 // the valid ones, or "" when it is one of LogOperations.

@@ -130,6 +130,9 @@ type Job struct {
 	// PendingEdit is true while an update of the published job waits for
 	// review; the fields above stay the approved, live content meanwhile.
 	PendingEdit bool
+	// ArchivedAt is when the ERP dialect archived the job (closed and
+	// hidden from the employer's lists); zero otherwise.
+	ArchivedAt time.Time
 }
 
 // PreviewChars bounds the description a listing carries as a preview. A

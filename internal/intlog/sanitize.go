@@ -40,11 +40,16 @@ func CutBytes(b []byte, n int) string {
 	return Cut(string(b[:n+min(len(b)-n, utf8.UTFMax)]), n)
 }
 
-// Redact reduces every API-key-shaped substring of s ("mjm_<cc>_<secret>")
-// to the key's public prefix, so no full key is ever stored or logged,
-// wherever a client put it.
+// Redact reduces every API-key-shaped substring of s ("mjm_<cc>_<secret>",
+// and the ERP dialect's "erp_<cc>_<secret>") to the key's public prefix, so
+// no full key is ever stored or logged, wherever a client put it.
 func Redact(s string) string {
-	i := strings.Index(s, "mjm_")
+	return redactKeys(redactKeys(s, "mjm_"), "erp_")
+}
+
+// redactKeys is Redact for keys starting with mark (4 bytes).
+func redactKeys(s, mark string) string {
+	i := strings.Index(s, mark)
 	if i < 0 {
 		return s
 	}
@@ -61,7 +66,7 @@ func Redact(s string) string {
 			b.WriteString(s[:start+len("mjm_cc_")+prefixSecret])
 			s = s[end:]
 		}
-		i = strings.Index(s, "mjm_")
+		i = strings.Index(s, mark)
 	}
 	b.WriteString(s)
 	return b.String()
@@ -74,7 +79,7 @@ const prefixSecret = 4
 // keyEnd returns where the key-shaped run starting at i ends, or -1 when
 // s[i:] is not shaped like a key with more secret than its prefix shows.
 func keyEnd(s string, i int) int {
-	j := i + len("mjm_")
+	j := i + 4 // "mjm_" or "erp_"
 	if j+3 > len(s) || !lower(s[j]) || !lower(s[j+1]) || s[j+2] != '_' {
 		return -1
 	}

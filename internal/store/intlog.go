@@ -19,6 +19,7 @@ type logRow struct {
 	KeyPrefix    string
 	Dialect      string
 	Operation    string
+	Source       string
 	ExternalID   string
 	Status       int
 	ErrorCode    string
@@ -36,7 +37,7 @@ func (logRow) TableName() string { return "integration_logs" }
 func logFromRow(r *logRow) atsgate.LogEntry {
 	return atsgate.LogEntry{
 		ID: r.ID, Time: r.CreatedAt.UTC(), CountryID: r.CountryID, EmployerID: r.EmployerID,
-		KeyPrefix: r.KeyPrefix, Dialect: r.Dialect, Operation: r.Operation, ExternalID: r.ExternalID,
+		KeyPrefix: r.KeyPrefix, Dialect: r.Dialect, Operation: r.Operation, Source: r.Source, ExternalID: r.ExternalID,
 		Status: r.Status, ErrorCode: r.ErrorCode, Duration: time.Duration(r.DurationUS) * time.Microsecond,
 		ClientIP: r.ClientIP, RequestID: r.RequestID, Method: r.Method, Path: r.Path,
 		RequestBody: r.RequestBody, ResponseBody: r.ResponseBody,
@@ -48,7 +49,7 @@ const (
 	defaultLogLimit = 50
 	maxLogLimit     = 1000
 	// logBatchRows keeps one INSERT well under the bind-parameter limits of
-	// both databases (16 columns × 500 rows = 8000 parameters).
+	// both databases (17 columns × 500 rows = 8500 parameters).
 	logBatchRows = 500
 	// purgeChunk bounds how many rows one DELETE removes, so a large purge
 	// never holds one long transaction.
@@ -59,11 +60,11 @@ const (
 // order of logRow.values.
 var logColumns = []string{"created_at", "country_id", "employer_id", "key_prefix", "dialect", "operation",
 	"external_id", "status", "error_code", "duration_us", "client_ip", "request_id", "method", "path",
-	"request_body", "response_body"}
+	"request_body", "response_body", "source"}
 
 func (r *logRow) values() []any {
 	return []any{r.CreatedAt, r.CountryID, r.EmployerID, r.KeyPrefix, r.Dialect, r.Operation, r.ExternalID,
-		r.Status, r.ErrorCode, r.DurationUS, r.ClientIP, r.RequestID, r.Method, r.Path, r.RequestBody, r.ResponseBody}
+		r.Status, r.ErrorCode, r.DurationUS, r.ClientIP, r.RequestID, r.Method, r.Path, r.RequestBody, r.ResponseBody, r.Source}
 }
 
 // AppendLogs implements atsgate.IntegrationLog. On PostgreSQL the batch is
@@ -86,7 +87,7 @@ func (s *Store) AppendLogs(ctx context.Context, entries []atsgate.LogEntry) erro
 		}
 		rows[i] = logRow{
 			CreatedAt: t, CountryID: e.CountryID, EmployerID: e.EmployerID, KeyPrefix: e.KeyPrefix,
-			Dialect: e.Dialect, Operation: e.Operation, ExternalID: e.ExternalID, Status: e.Status,
+			Dialect: e.Dialect, Operation: e.Operation, Source: e.Source, ExternalID: e.ExternalID, Status: e.Status,
 			ErrorCode: e.ErrorCode, DurationUS: e.Duration.Microseconds(), ClientIP: e.ClientIP,
 			RequestID: e.RequestID, Method: e.Method, Path: e.Path,
 			RequestBody: e.RequestBody, ResponseBody: e.ResponseBody,
@@ -141,6 +142,19 @@ func (s *Store) Logs(ctx context.Context, f atsgate.LogFilter) ([]atsgate.LogEnt
 	}
 	if f.Operation != "" {
 		q = q.Where("operation = ?", f.Operation)
+	}
+	if f.Dialect != "" {
+		q = q.Where("dialect = ?", f.Dialect)
+	}
+	if f.Source != "" {
+		q = q.Where("source = ?", f.Source)
+	}
+	// Every entry is a request; RESPONSE and ERROR split them by outcome.
+	switch f.Action {
+	case atsgate.ActionResponse:
+		q = q.Where("status < 400")
+	case atsgate.ActionError:
+		q = q.Where("status >= 400")
 	}
 	switch {
 	case f.Status != 0:

@@ -48,6 +48,7 @@ type jobRow struct {
 	DisapprovedAt      *time.Time
 	DisapprovalReason  string
 	PendingEdit        bool
+	ArchivedAt         *time.Time
 }
 
 func (jobRow) TableName() string { return "jobs" }
@@ -57,7 +58,7 @@ func (jobRow) TableName() string { return "jobs" }
 const jobColumns = `id, employer_id, country_id, external_id, dialect, state, title, description, deadline,
 apply_url, apply_email, min_experience, max_experience, salary, specialization, show_company_name,
 states, qualifications, extras, amount_charged_minor, public_path, received_at, updated_at,
-published_at, closed_at, disapproved_at, disapproval_reason, pending_edit`
+published_at, closed_at, disapproved_at, disapproval_reason, pending_edit, archived_at`
 
 // scan is where each of jobColumns goes, then extra.
 func (r *jobRow) scan(extra ...any) []any {
@@ -65,7 +66,7 @@ func (r *jobRow) scan(extra ...any) []any {
 		&r.Description, &r.Deadline, &r.ApplyURL, &r.ApplyEmail, &r.MinExperience, &r.MaxExperience, &r.Salary,
 		&r.Specialization, &r.ShowCompanyName, &r.States, &r.Qualifications, &r.Extras, &r.AmountChargedMinor,
 		&r.PublicPath, &r.ReceivedAt, &r.UpdatedAt, &r.PublishedAt, &r.ClosedAt, &r.DisapprovedAt,
-		&r.DisapprovalReason, &r.PendingEdit}, extra...)
+		&r.DisapprovalReason, &r.PendingEdit, &r.ArchivedAt}, extra...)
 }
 
 type eventRow struct {
@@ -92,7 +93,7 @@ func jobFromRow(r *jobRow, publicURL string) *atsgate.Job {
 		AmountCharged: fromMinor(r.AmountChargedMinor), ReceivedAt: r.ReceivedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		PublishedAt: timeOrZero(r.PublishedAt), ClosedAt: timeOrZero(r.ClosedAt),
 		DisapprovedAt: timeOrZero(r.DisapprovedAt), DisapprovalReason: r.DisapprovalReason,
-		PendingEdit: r.PendingEdit,
+		PendingEdit: r.PendingEdit, ArchivedAt: timeOrZero(r.ArchivedAt),
 	}
 	// Most jobs leave these empty, and lists do not read them (""): a list
 	// of 200 jobs need not decode 600 empty JSON values.
@@ -174,13 +175,19 @@ func mustJSON(v any) string {
 // (employer_id, external_id) constraint, so no interleaving can charge twice
 // or overdraw.
 func (s *Store) CreateJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput) (*atsgate.Job, bool, error) {
-	return s.createJob(ctx, p, in, atsgate.DialectATS)
+	return s.createJob(ctx, p, in, atsgate.DialectATS, nil)
 }
 
-func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string) (*atsgate.Job, bool, error) {
+// createJob is the one create path of both dialects. prepare, when not
+// nil, runs in the transaction just before the insert and may refuse or
+// change the row: the ERP dialect's JOB_EXISTS check and job ID
+// allocation (erp.go). With prepare, an external ID that turns out to be
+// taken is a conflict, not a replay: the caller did not choose it.
+func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string,
+	prepare func(tx *gorm.DB, row *jobRow) error) (*atsgate.Job, bool, error) {
 	now := s.now().UTC()
 	price := toMinor(p.Employer.JobPrice(&p.Country))
-	if s.dialect == Postgres && dialect == atsgate.DialectATS {
+	if s.dialect == Postgres && dialect == atsgate.DialectATS && prepare == nil {
 		job, created, err := s.createJobPG(ctx, p, in, dialect, price, now)
 		if !errors.Is(err, errTransactionForm) {
 			return job, created, err
@@ -200,12 +207,20 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 			row.State = string(atsgate.StatePublished)
 			row.PublishedAt = &now
 		}
+		if prepare != nil {
+			if err := prepare(tx, &row); err != nil {
+				return err
+			}
+		}
 		res := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "employer_id"}, {Name: "external_id"}},
 			DoNothing: true,
 		}).Create(&row)
 		if res.Error != nil {
 			return res.Error
+		}
+		if res.RowsAffected == 0 && prepare != nil {
+			return atsgate.Errorf(atsgate.ECONFLICT, "job ID %s was taken concurrently; retry", row.ExternalID)
 		}
 		if res.RowsAffected == 0 {
 			// Another create with this external_id committed first: replay it.
@@ -236,7 +251,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		created = true
 		if err := tx.Create(&ledgerRow{EmployerID: p.Employer.ID, Kind: string(atsgate.EntryJobCharge),
 			AmountMinor: -price, BalanceAfterMinor: balance, JobID: &row.ID, Actor: p.Actor(),
-			Note: "job " + truncate(in.ExternalID, 100), CreatedAt: at}).Error; err != nil {
+			Note: "job " + truncate(row.ExternalID, 100), CreatedAt: at}).Error; err != nil {
 			return err
 		}
 		// Webhooks (webhooks.go): nothing to do, and no round trip, unless
@@ -244,7 +259,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 		return s.createHooks(tx, hook, &row, &p.Country, balance+price, balance, now)
 	})
 	if err != nil {
-		return nil, false, translate(err, "job "+in.ExternalID)
+		return nil, false, translate(err, "job "+row.ExternalID)
 	}
 	return jobFromRow(&row, p.Country.PublicURL), created, nil
 }
@@ -625,7 +640,7 @@ const (
 // the covering index jobs_employer_list (migration 00009) holds them.
 var recordColumns = []string{"id", "employer_id", "country_id", "external_id", "dialect", "state", "title",
 	"deadline", "amount_charged_minor", "public_path", "received_at", "updated_at", "published_at",
-	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit"}
+	"closed_at", "disapproved_at", "disapproval_reason", "pending_edit", "archived_at"}
 
 // listColumns are recordColumns and the country's public URL.
 var listColumns = append(slices.Clone(recordColumns),
@@ -680,7 +695,8 @@ func (s *Store) ListJobs(ctx context.Context, employerID int64, f atsgate.JobFil
 // comes with the rows (a lookup by primary key per row of a tiny table),
 // not from a second query.
 func (s *Store) listGORM(ctx context.Context, employerID int64, state atsgate.JobState, before int64, n int) ([]linkedRow, error) {
-	q := s.rdb.WithContext(ctx).Where("employer_id = ?", employerID)
+	// Archived jobs (ERP's ARCHIVED) are hidden from the employer's lists.
+	q := s.rdb.WithContext(ctx).Where("employer_id = ? AND archived_at IS NULL", employerID)
 	if state != "" {
 		q = q.Where("state = ?", string(state))
 	}
@@ -710,7 +726,7 @@ func (s *Store) listPG(ctx context.Context, employerID int64, state atsgate.JobS
 		b.WriteString("j." + c)
 	}
 	b.WriteString(`, c.public_url FROM employers e JOIN countries c ON c.id = e.country_id
-CROSS JOIN LATERAL (SELECT ` + strings.Join(recordColumns, ", ") + ` FROM jobs WHERE jobs.employer_id = e.id`)
+CROSS JOIN LATERAL (SELECT ` + strings.Join(recordColumns, ", ") + ` FROM jobs WHERE jobs.employer_id = e.id AND jobs.archived_at IS NULL`)
 	args := []any{employerID}
 	if state != "" {
 		args = append(args, string(state))
@@ -735,7 +751,7 @@ CROSS JOIN LATERAL (SELECT ` + strings.Join(recordColumns, ", ") + ` FROM jobs W
 			j := &r.Job
 			if err := res.Scan(&j.ID, &j.EmployerID, &j.CountryID, &j.ExternalID, &j.Dialect, &j.State, &j.Title,
 				&j.Deadline, &j.AmountChargedMinor, &j.PublicPath, &j.ReceivedAt, &j.UpdatedAt, &j.PublishedAt,
-				&j.ClosedAt, &j.DisapprovedAt, &j.DisapprovalReason, &j.PendingEdit, &r.CPublicURL); err != nil {
+				&j.ClosedAt, &j.DisapprovedAt, &j.DisapprovalReason, &j.PendingEdit, &j.ArchivedAt, &r.CPublicURL); err != nil {
 				return err
 			}
 		}

@@ -53,8 +53,9 @@ type Store struct {
 	locations sync.Map  // time zone name → *time.Location
 	hosts     hostTable // every host's country; see CountryByHost
 
-	rareMatches int // see WithRareMatches
-	maxConns    int // see WithMaxConns
+	rareMatches int    // see WithRareMatches
+	sealer      Sealer // see WithSealer
+	maxConns    int    // see WithMaxConns
 
 	authChange func(context.Context) // see OnAuthChange
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/web/ats"
+	"github.com/atsgate/atsgate/internal/web/erp"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
 )
 
@@ -31,6 +32,8 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	// One URL, many operations: method and ?action= choose (ServeJobs).
 	jobs.Any("/jobs", a.ServeJobs)
 	jobs.Any("/jobs.php", a.ServeJobs)
+
+	s.erpRoutes(e, country)
 
 	if s.Site == nil {
 		return
@@ -78,7 +81,6 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	api.POST("/jobs/:id/disapprove", b.APIDisapprove, perm(atsgate.PermReviewsWrite))
 	api.GET("/reconciliation", b.APIReconciliation, perm(atsgate.PermReconciliationRead))
 	api.POST("/reconciliation", b.APIReconcile, perm(atsgate.PermReconciliationRun))
-	api.GET("/logs", b.APILogs, perm(atsgate.PermLogsRead))
 	// Webhooks (backoffice/webhooks.go; docs/webhooks.md).
 	api.GET("/employers/:id/webhook", b.APIWebhook, perm(atsgate.PermWebhooksRead))
 	api.PUT("/employers/:id/webhook", b.APISetWebhook, perm(atsgate.PermWebhooksWrite)) // the secret, once
@@ -86,6 +88,14 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	api.GET("/webhooks/deliveries", b.APIWebhookDeliveries, perm(atsgate.PermWebhooksRead))
 	api.GET("/webhooks/deliveries/:id", b.APIWebhookDelivery, perm(atsgate.PermWebhooksRead))
 	api.POST("/webhooks/deliveries/:id/resend", b.APIResendWebhook, perm(atsgate.PermWebhooksWrite))
+	api.GET("/logs", b.APILogs, perm(atsgate.PermLogsRead)) // ?dialect=&source=&action=&status=&from=&to=
+	// ERP sources: the key and secret are answered once, on create and rotate.
+	api.GET("/erp/sources", b.APIERPSources, perm(atsgate.PermEmployersRead))
+	api.POST("/erp/sources", b.APICreateERPSource, perm(atsgate.PermKeysWrite))
+	api.GET("/erp/sources/:id", b.APIERPSource, perm(atsgate.PermEmployersRead))
+	api.POST("/erp/sources/:id/rotate", b.APIRotateERPSource, perm(atsgate.PermKeysWrite))
+	api.POST("/erp/sources/:id/disable", b.APIDisableERPSource, perm(atsgate.PermKeysWrite))
+	api.POST("/erp/sources/:id/enable", b.APIEnableERPSource, perm(atsgate.PermKeysWrite))
 
 	// Pages: sign in with a token for a session cookie; every POST carries
 	// the session's CSRF token.
@@ -116,4 +126,46 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	pages.GET("/webhooks", b.WebhooksPage, perm(atsgate.PermWebhooksRead))
 	pages.GET("/webhooks/:id", b.WebhookDeliveryPage, perm(atsgate.PermWebhooksRead))
 	pages.POST("/webhooks/:id/resend", b.ResendWebhookPage, perm(atsgate.PermWebhooksWrite))
+	pages.GET("/erp/sources", b.ERPSourcesPage, perm(atsgate.PermEmployersRead))
+	pages.POST("/erp/sources", b.CreateERPSourcePage, perm(atsgate.PermKeysWrite))
+	pages.GET("/erp/sources/:id", b.ERPSourcePage, perm(atsgate.PermEmployersRead))
+	pages.POST("/erp/sources/:id/rotate", b.RotateERPSourcePage, perm(atsgate.PermKeysWrite))
+	pages.POST("/erp/sources/:id/disable", b.DisableERPSourcePage, perm(atsgate.PermKeysWrite))
+	pages.POST("/erp/sources/:id/enable", b.EnableERPSourcePage, perm(atsgate.PermKeysWrite))
+}
+
+// erpRoutes is the ERP dialect (package erp, SPEC section 7), every path
+// with and without its trailing slash. Errors leave in the ERP envelope
+// (erp.Handler.Envelope comes first). The health endpoints are public and
+// not logged; the API is recorded in the integration log before any
+// refusal, then: host, failed authentications per IP, the source's key
+// and trusted IPs, the source's sync status, the per-key rate limit.
+func (s *Server) erpRoutes(e *echo.Echo, country echo.MiddlewareFunc) {
+	if s.ERPSources == nil {
+		return
+	}
+	h := s.erpHandler()
+	const base = "/recruitment/integration/erp"
+	health := []echo.MiddlewareFunc{h.Envelope, country}
+	for _, p := range []string{"", "/"} {
+		e.GET(base+p, h.ServeInfo, health...)
+	}
+	for _, p := range []string{"/health", "/health/"} {
+		e.GET(base+p, h.ServeHealth, health...)
+	}
+	api := e.Group(base, h.Envelope, mw.Record(atsgate.DialectERP, erp.Operation, s.IntegrationLog, s.Now),
+		country, h.HealthMethods, s.limits.AuthFailures, h.Authenticate, h.Track, s.limits.PerKey)
+	for _, p := range []string{"/create-job", "/create-job/"} {
+		api.POST(p, h.CreateJob)
+	}
+	for _, p := range []string{"/update-job", "/update-job/"} {
+		api.POST(p, h.UpdateJob)
+	}
+	for _, p := range []string{"/batch", "/batch/"} {
+		api.POST(p, h.Batch)
+	}
+	// Anything else under the base: 405 for another method on a known
+	// path, 404 otherwise, both in the envelope and logged.
+	// (HealthMethods answers the public health paths' 405 before the key.)
+	api.RouteNotFound("/*", h.NotFound)
 }

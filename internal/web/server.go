@@ -1,7 +1,8 @@
 // Package web assembles atsgate's HTTP listeners: the public one (the ATS
-// API, the country sites, health) and the back-office one (admin API and pages, health,
+// API, the ERP dialect, the country sites, health) and the back-office one (admin API and pages, health,
 // metrics). Every route of both is in routes.go, built from the handlers
-// of one package per surface: ats (the ATS dialect), site (the public
+// of one package per surface: ats (the ATS dialect), erp (the ERP
+// dialect), site (the public
 // country sites) and backoffice, over
 // the shared middleware package. The operability endpoints (/healthz,
 // /readyz, /metrics) live here.
@@ -21,6 +22,7 @@ import (
 	"github.com/atsgate/atsgate/internal/atsgate"
 	"github.com/atsgate/atsgate/internal/web/ats"
 	"github.com/atsgate/atsgate/internal/web/backoffice"
+	"github.com/atsgate/atsgate/internal/web/erp"
 	mw "github.com/atsgate/atsgate/internal/web/middleware"
 	"github.com/atsgate/atsgate/internal/web/site"
 )
@@ -32,6 +34,10 @@ const MaxBodyBytes = mw.MaxBodyBytes
 type Deps struct {
 	Directory atsgate.Directory
 	Jobs      atsgate.Jobs
+	// ERPSources and ERPJobs serve the ERP dialect; nil ERPSources serves
+	// no ERP routes.
+	ERPSources atsgate.ERPSources
+	ERPJobs    atsgate.ERPJobs
 	// Site is what the public country sites read; nil serves no site.
 	Site atsgate.Site
 	// Taxonomy returns a country's reference data by code.
@@ -161,6 +167,24 @@ func (k cachedKeys) Authenticate(ctx context.Context, keyHash string) (*atsgate.
 	}
 	cp := *p // each request its own copy of the shared entry
 	return &cp, nil
+}
+
+// erpHandler is the ERP dialect over this server's dependencies.
+func (s *Server) erpHandler() *erp.Handler {
+	ping := s.PingDatabase
+	if ping == nil {
+		if p, ok := s.Directory.(interface{ Ping(context.Context) error }); ok {
+			ping = p.Ping
+		}
+	}
+	return &erp.Handler{Sources: s.ERPSources, Jobs: erpJobs{s.Jobs, s.ERPJobs}, Taxonomy: s.Taxonomy, Now: s.Now,
+		PingDatabase: ping}
+}
+
+// erpJobs joins the two job interfaces the ERP dialect uses.
+type erpJobs struct {
+	atsgate.Jobs
+	atsgate.ERPJobs
 }
 
 // siteHandler is the public country sites over this server's dependencies.

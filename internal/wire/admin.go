@@ -60,6 +60,8 @@ type LogEntry struct {
 	KeyPrefix    string  `json:"key_prefix"`
 	Dialect      string  `json:"dialect"`
 	Operation    string  `json:"operation"`
+	Source       string  `json:"source"` // the ERP source's name; "" for the ATS dialect
+	Action       string  `json:"action"` // RESPONSE or ERROR, as the ERP seed names them
 	ExternalID   string  `json:"external_id"`
 	Status       int     `json:"status"`
 	ErrorCode    string  `json:"error_code"`
@@ -79,7 +81,8 @@ func NewLogEntries(entries []atsgate.LogEntry) []LogEntry {
 	for i := range entries {
 		l := &entries[i]
 		out[i] = LogEntry{ID: l.ID, Time: instant(l.Time), CountryID: l.CountryID, EmployerID: l.EmployerID,
-			KeyPrefix: l.KeyPrefix, Dialect: l.Dialect, Operation: l.Operation, ExternalID: l.ExternalID,
+			KeyPrefix: l.KeyPrefix, Dialect: l.Dialect, Operation: l.Operation, Source: l.Source,
+			Action: atsgate.LogAction(l.Status), ExternalID: l.ExternalID,
 			Status: l.Status, ErrorCode: l.ErrorCode, DurationMS: float64(l.Duration.Microseconds()) / 1000,
 			ClientIP: l.ClientIP, RequestID: l.RequestID, Method: l.Method, Path: l.Path,
 			RequestBody: l.RequestBody, ResponseBody: l.ResponseBody}

@@ -137,7 +137,10 @@ func TestShapes(t *testing.T) {
 				Method: "POST", Path: "/api/ats/jobs", RequestBody: `{"external_id":"L-1"}`, ResponseBody: `{"state":"published"}`},
 			{ID: 89, Time: f.t0.Add(-time.Minute), Dialect: atsgate.DialectATS, Operation: "create", Status: 401,
 				ErrorCode: "unauthorized", Method: "POST", Path: "/api/ats/jobs"},
-		}), NextBefore: 89}},
+			{ID: 88, Time: f.t0.Add(-2 * time.Minute), CountryID: 2, EmployerID: 7, KeyPrefix: "erp_ng_AbCd", Dialect: atsgate.DialectERP,
+				Operation: "create_job", Source: "Main_ERP", ExternalID: "LAGOSLTD-2026-0001", Status: 201, Method: "POST",
+				Path: "/recruitment/integration/erp/create-job/"},
+		}), NextBefore: 88}},
 		{"admin_tokens", wire.NewAdminTokens([]atsgate.AdminToken{
 			{ID: 2, Name: "rita", Role: atsgate.RoleReviewer, Prefix: "atsadm_Q3xd", CreatedAt: f.t0},
 			{ID: 1, Name: "olu", Role: atsgate.RoleOperator, Prefix: "atsadm_Zz01", CreatedAt: f.t0.AddDate(0, -1, 0), RevokedAt: f.t0},
@@ -153,6 +156,17 @@ func TestShapes(t *testing.T) {
 			wire.WebhookData{Job: ptr(wire.NewJobRecord(&job, &f.ng))})},
 		{"webhook_event_wallet", wire.NewWebhookEvent("evt_0124", atsgate.EventWalletLowBalance, f.t0, 7,
 			wire.WebhookData{Wallet: &wire.WebhookWallet{Balance: "450.00", Currency: "NGN", Threshold: "500.00"}})},
+		{"erp_sources", wire.ERPSourceList{Sources: wire.NewERPSources([]atsgate.ERPSource{
+			{ID: 4, EmployerID: 7, Name: "Main_ERP", SourceType: "ERP", Description: "SAP", KeyPrefix: "erp_ng_AbCd",
+				TrustedIPs: []string{"10.0.0.0/8", "2001:db8::/32"}, Active: true, RequireSignature: true, IntegrationVersion: "1.0",
+				SyncStatus: atsgate.SyncError, LastSuccessAt: f.t0, LastFailureAt: f.t0.Add(time.Minute), LastFailureCode: "MISSING_FIELD",
+				CreatedAt: f.t0.AddDate(0, -1, 0), UpdatedAt: f.t0},
+			{ID: 5, EmployerID: 7, Name: "Backup", SourceType: "ERP", KeyPrefix: "erp_ng_ZyXw", IntegrationVersion: "2.1",
+				SyncStatus: atsgate.SyncIdle, CreatedAt: f.t0, UpdatedAt: f.t0},
+		})}},
+		{"erp_credentials", wire.ERPCredentials{Source: wire.NewERPSource(&atsgate.ERPSource{ID: 5, EmployerID: 7, Name: "Backup",
+			SourceType: "ERP", KeyPrefix: "erp_ng_ZyXw", Active: true, IntegrationVersion: "1.0", SyncStatus: atsgate.SyncIdle,
+			CreatedAt: f.t0, UpdatedAt: f.t0}), APIKey: "erp_ng_ZyXwSECRET", APISecret: "erpsec_SECRET"}},
 		{"issued_admin_token", wire.NewIssuedAdminToken("atsadm_Q3xdSECRET", &atsgate.AdminToken{ID: 2, Name: "rita", Role: atsgate.RoleReviewer, Prefix: "atsadm_Q3xd", CreatedAt: f.t0})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

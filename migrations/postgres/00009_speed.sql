@@ -6,12 +6,15 @@
 -- keys are the list's order and the included columns are what a job
 -- record shows (store.recordColumns), so a page is one index range scan
 -- with no visit to the table, where each row also carries its description
--- (up to 512 KiB). It replaces jobs_employer_newest, which had the same
--- keys and served the same queries.
+-- (up to 512 KiB). It replaces jobs_employer_newest for the list; that
+-- index stays for what else reads an employer's jobs newest first,
+-- archived ones included.
+-- Archived jobs (ERP, migration 00007) are not listed, so not indexed.
 CREATE INDEX jobs_employer_list ON jobs (employer_id, id DESC)
     INCLUDE (country_id, external_id, dialect, state, title, deadline, amount_charged_minor, public_path,
-             received_at, updated_at, published_at, closed_at, disapproved_at, disapproval_reason, pending_edit);
-DROP INDEX jobs_employer_newest;
+             received_at, updated_at, published_at, closed_at, disapproved_at, disapproval_reason, pending_edit,
+             archived_at)
+    WHERE archived_at IS NULL;
 
 -- An ATS create in one round trip (store.createJobPG): the job, its first
 -- event, the conditional wallet debit and the ledger entry, as one
@@ -81,5 +84,4 @@ $$;
 
 -- +goose Down
 DROP FUNCTION atsgate_create_job;
-CREATE INDEX jobs_employer_newest ON jobs (employer_id, id DESC);
 DROP INDEX jobs_employer_list;

@@ -638,14 +638,18 @@ type detail struct {
 // pending edit; the API and the job page show it.
 func (h *Handler) jobDetail(c echo.Context) (*detail, error) {
 	ctx := c.Request().Context()
+	var job *atsgate.Job
 	id, err := pathID(c, "id")
+	if _, isERP := atsgate.ERPJobCode(c.Param("id")); err != nil && isERP {
+		// An ERP job ID names the job as well as its number does.
+		job, err = h.bo.JobByERPID(ctx, c.Param("id"))
+	} else if err == nil {
+		job, err = h.bo.JobByID(ctx, id)
+	}
 	if err != nil {
 		return nil, err
 	}
-	job, err := h.bo.JobByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	id = job.ID
 	var pending *atsgate.PendingEdit
 	if job.PendingEdit {
 		// The edit comes with the live job read in the same snapshot, so

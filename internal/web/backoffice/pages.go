@@ -68,6 +68,7 @@ var navItems = []navItem{
 	{Path: "/admin/reconciliation", Label: "Reconciliation", Perm: atsgate.PermReconciliationRead},
 	{Path: "/admin/logs", Label: "Integration log", Perm: atsgate.PermLogsRead},
 	{Path: "/admin/webhooks", Label: "Webhooks", Perm: atsgate.PermWebhooksRead},
+	{Path: "/admin/erp/sources", Label: "ERP sources", Perm: atsgate.PermEmployersRead},
 }
 
 // pageData is what the layout renders around every page.
@@ -853,6 +854,7 @@ type logView struct {
 	Country  string
 	Duration string
 	Failed   bool
+	Action   string // RESPONSE or ERROR
 }
 
 // LogsPage is the integration log with its filters.
@@ -872,7 +874,7 @@ func (h *Handler) LogsPage(c echo.Context) error {
 	views := make([]logView, len(entries))
 	for i, e := range entries {
 		views[i] = logView{E: e, Time: e.Time.UTC().Format(atsgate.DateTimeLayout), Country: countries[e.CountryID].Code,
-			Duration: e.Duration.Round(100 * time.Microsecond).String(), Failed: e.Status >= 400}
+			Duration: e.Duration.Round(100 * time.Microsecond).String(), Failed: e.Status >= 400, Action: atsgate.LogAction(e.Status)}
 	}
 	var next string
 	if len(entries) == f.Limit && len(entries) > 0 {
@@ -883,7 +885,10 @@ func (h *Handler) LogsPage(c echo.Context) error {
 	return h.render(c, http.StatusOK, "logs", "Integration log", map[string]any{
 		"Logs": views, "Next": next, "First": f.BeforeID != 0,
 		"Q": map[string]string{"employer": c.QueryParam("employer"), "operation": c.QueryParam("operation"),
-			"status": c.QueryParam("status"), "since": c.QueryParam("since"), "until": c.QueryParam("until")},
+			"status": c.QueryParam("status"), "since": c.QueryParam("since"), "until": c.QueryParam("until"),
+			"dialect": c.QueryParam("dialect"), "source": c.QueryParam("source"), "action": c.QueryParam("action")},
 		"Operations": atsgate.LogOperations,
+		"Dialects":   []string{atsgate.DialectATS, atsgate.DialectERP},
+		"Actions":    []string{atsgate.ActionRequest, atsgate.ActionResponse, atsgate.ActionError},
 	})
 }

@@ -239,6 +239,17 @@ func logFilter(c echo.Context) (atsgate.LogFilter, error) {
 			fields["operation"] = msg
 		}
 	}
+	// The ERP seed's filters: dialect, source, action (REQUEST, RESPONSE,
+	// ERROR) and a date range (from, to; a day given as "to" counts whole).
+	f.Dialect = strings.ToLower(strings.TrimSpace(c.QueryParam("dialect")))
+	if msg := atsgate.CheckLogDialect(f.Dialect); msg != "" {
+		fields["dialect"] = msg
+	}
+	f.Source = strings.TrimSpace(c.QueryParam("source"))
+	f.Action = strings.ToUpper(strings.TrimSpace(c.QueryParam("action")))
+	if msg := atsgate.CheckLogAction(f.Action); msg != "" {
+		fields["action"] = msg
+	}
 	if s := strings.ToLower(strings.TrimSpace(c.QueryParam("status"))); s != "" {
 		if len(s) == 3 && strings.HasSuffix(s, "xx") && s[0] >= '1' && s[0] <= '5' {
 			f.StatusClass = int(s[0] - '0')
@@ -251,11 +262,14 @@ func logFilter(c echo.Context) (atsgate.LogFilter, error) {
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
+	}{{"since", &f.Since}, {"until", &f.Until}, {"from", &f.Since}, {"to", &f.Until}} {
 		if v := strings.TrimSpace(c.QueryParam(p.name)); v != "" {
 			t, ok := parseInstant(v)
 			if !ok {
 				fields[p.name] = "must be a UTC time such as 2026-06-18T09:00 or a day such as 2026-06-18"
+			}
+			if p.name == "to" && len(v) == len(atsgate.DateLayout) {
+				t = t.AddDate(0, 0, 1) // through the end of that day
 			}
 			*p.dst = t
 		}

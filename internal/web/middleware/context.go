@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
@@ -17,6 +19,8 @@ const (
 	ctxExternalID  = "atsgate.external_id"
 	ctxOperation   = "atsgate.operation"
 	ctxErrorCode   = "atsgate.error_code"
+	ctxErrorWriter = "atsgate.error_writer"
+	ctxSource      = "atsgate.source"
 )
 
 // CountryOf is the country ResolveCountry found for the request's host;
@@ -56,4 +60,16 @@ func SetExternalID(c echo.Context, id string) {
 	if id != "" {
 		c.Set(ctxExternalID, id)
 	}
+}
+
+// SetSource tells the integration log which ERP source a request came
+// from, once its key was accepted.
+func SetSource(c echo.Context, name string) { c.Set(ctxSource, name) }
+
+// StartOf is when Observe began the request (now outside Observe).
+func StartOf(c echo.Context) time.Time {
+	if t, ok := c.Get(ctxStart).(time.Time); ok {
+		return t
+	}
+	return time.Now()
 }

@@ -25,6 +25,22 @@ var statusOf = map[string]int{
 	atsgate.ERATELIMITED:  http.StatusTooManyRequests,
 	atsgate.EINTERNAL:     http.StatusInternalServerError,
 	atsgate.EUNAVAILABLE:  http.StatusServiceUnavailable,
+
+	atsgate.EINVALIDENCODING: http.StatusBadRequest,
+
+	// The ERP dialect's own codes (SPEC section 7).
+	atsgate.EMISSINGFIELD:     http.StatusBadRequest,
+	atsgate.EINVALIDTYPE:      http.StatusBadRequest,
+	atsgate.EINVALIDURL:       http.StatusBadRequest,
+	atsgate.EBATCHTOOLARGE:    http.StatusBadRequest,
+	atsgate.EINVALIDAPIKEY:    http.StatusUnauthorized,
+	atsgate.ESOURCEINACTIVE:   http.StatusUnauthorized,
+	atsgate.EINVALIDSIGNATURE: http.StatusUnauthorized,
+	atsgate.EIPNOTALLOWED:     http.StatusForbidden,
+	atsgate.EINVALIDSOURCE:    http.StatusNotFound,
+	atsgate.EJOBNOTFOUND:      http.StatusNotFound,
+	atsgate.EJOBEXISTS:        http.StatusConflict,
+	atsgate.EINVALIDSTATUS:    http.StatusConflict,
 }
 
 // ErrorBody is the wire form of every error of the JSON surfaces.
@@ -132,6 +148,18 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(status)
 			return
 		}
+		if w, ok := c.Get(ctxErrorWriter).(ErrorWriter); ok {
+			_ = w(c, e, status) // a dialect with its own error shape (ERP)
+			return
+		}
 		_ = c.JSON(status, BodyOf(e))
 	}
 }
+
+// ErrorWriter writes an error response in a dialect's own shape, after
+// Classify: the ERP dialect answers errors in its envelope.
+type ErrorWriter func(c echo.Context, e *atsgate.Error, status int) error
+
+// SetErrorWriter makes ErrorHandler answer this request's errors with w;
+// a dialect sets it first, before any step that can refuse.
+func SetErrorWriter(c echo.Context, w ErrorWriter) { c.Set(ctxErrorWriter, w) }

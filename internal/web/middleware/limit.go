@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,7 +83,7 @@ func (l *Limits) PerKey(next echo.HandlerFunc) echo.HandlerFunc {
 			// before anything else (a revoked key is a 401, not a 429).
 			var gen int64
 			var shared bool
-			d, gen, shared, err = l.Limiter.(GenerationLimiter).AllowGen(ctx, rateKeyPrefix+strconv.FormatInt(p.KeyID, 10),
+			d, gen, shared, err = l.Limiter.(GenerationLimiter).AllowGen(ctx, rateSubject(p),
 				l.PerKeyLimit, RateWindow, AuthGeneration)
 			fresh, verr := chk.verify(ctx, gen, shared && err == nil)
 			if verr != nil {
@@ -93,7 +94,7 @@ func (l *Limits) PerKey(next echo.HandlerFunc) echo.HandlerFunc {
 				SetPrincipal(c, fresh)
 			}
 		} else {
-			d, err = l.Limiter.Allow(ctx, rateKeyPrefix+strconv.FormatInt(p.KeyID, 10), l.PerKeyLimit, RateWindow)
+			d, err = l.Limiter.Allow(ctx, rateSubject(p), l.PerKeyLimit, RateWindow)
 		}
 		if err != nil {
 			l.decision(rateError)
@@ -180,7 +181,10 @@ func (l *Limits) AuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		err := next(c)
-		if err == nil || atsgate.ErrorCode(err) != atsgate.EUNAUTHORIZED || OptPrincipal(c) != nil {
+		if err == nil || OptPrincipal(c) != nil {
+			return err
+		}
+		if _, status := Classify(err); status != http.StatusUnauthorized { // either dialect's 401s
 			return err
 		}
 		subjects := []string{authFailureSubject(c.RealIP())}
@@ -289,4 +293,14 @@ func (b *authBlocks) block(ip string, t time.Time) {
 		}
 	}
 	b.until[ip] = t
+}
+
+// rateSubject is what a principal's requests are counted under: its ATS
+// key's ID, or its ERP source's ID and key prefix (a rotated ERP key, like
+// a rotated ATS key, starts with a fresh allowance).
+func rateSubject(p *atsgate.Principal) string {
+	if strings.HasPrefix(p.KeyPrefix, "erp_") {
+		return "erpkey:" + strconv.FormatInt(p.KeyID, 10) + ":" + p.KeyPrefix
+	}
+	return rateKeyPrefix + strconv.FormatInt(p.KeyID, 10)
 }

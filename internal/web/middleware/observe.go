@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -167,19 +169,59 @@ func recoverInto(c echo.Context, err *error) {
 }
 
 // ReadBody reads a request body of at most MaxBodyBytes, chunked or not,
-// and keeps it for the integration log.
+// and keeps it for the integration log. A body sent with
+// Content-Encoding: gzip is inflated first, and the limit applies to what
+// it inflates to: reading stops at the first byte past it, so a small
+// compressed bomb is refused having cost at most MaxBodyBytes of memory.
+// A broken gzip stream, or an encoding other than gzip or identity, is
+// EINVALIDENCODING (400).
 func ReadBody(c echo.Context) ([]byte, error) {
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, MaxBodyBytes)
-	b, err := io.ReadAll(r)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
+	req := c.Request()
+	var src io.Reader = http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes)
+	decoding := false
+	switch enc := strings.ToLower(strings.TrimSpace(req.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		// The compressed stream is bounded by the same limit; what it
+		// inflates to is bounded below.
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, bodyError(err, true)
+		}
+		defer zr.Close()
+		src, decoding = zr, true
+	default:
+		return nil, atsgate.Errorf(atsgate.EINVALIDENCODING, "Content-Encoding %q is not supported; send gzip or no encoding", enc)
+	}
+	b, err := io.ReadAll(io.LimitReader(src, MaxBodyBytes+1))
+	if err != nil {
+		return nil, bodyError(err, decoding)
+	}
+	if len(b) > MaxBodyBytes {
 		return nil, atsgate.Errorf(atsgate.ETOOLARGE, "the body is larger than 1 MiB")
-	case err != nil:
-		return nil, atsgate.Errorf(atsgate.EINVALIDJSON, "the body could not be read")
 	}
 	c.Set(ctxRequestBody, b)
 	return b, nil
+}
+
+// bodyError classifies a failure to read a body: too large, a broken
+// encoding (when the body was being decoded), or unreadable.
+func bodyError(err error, decoding bool) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return atsgate.Errorf(atsgate.ETOOLARGE, "the body is larger than 1 MiB")
+	case decoding && (errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || isFlateError(err)):
+		return atsgate.Errorf(atsgate.EINVALIDENCODING, "the body is not a valid gzip stream")
+	}
+	return atsgate.Errorf(atsgate.EINVALIDJSON, "the body could not be read")
+}
+
+// isFlateError reports a corrupt deflate stream inside gzip.
+func isFlateError(err error) bool {
+	var ce flate.CorruptInputError
+	return errors.As(err, &ce)
 }
 
 // Operation names a request's API operation as its dialect defines it
@@ -250,6 +292,7 @@ func logEntry(c echo.Context, dialect string, now atsgate.Clock, cw *captureWrit
 		e.RequestBody = intlog.CutBytes(b, atsgate.MaxLoggedBody)
 	}
 	e.ExternalID, _ = c.Get(ctxExternalID).(string)
+	e.Source, _ = c.Get(ctxSource).(string)
 	if e.ExternalID == "" {
 		e.ExternalID = c.QueryParam("external_id")
 	}
@@ -277,7 +320,11 @@ func presentedKeyPrefix(r *http.Request) string {
 	if key == "" {
 		key = r.URL.Query().Get("api_key")
 	}
-	return atsgate.KeyPrefix(strings.TrimSpace(key))
+	key = strings.TrimSpace(key)
+	if p := atsgate.ERPKeyPrefix(key); p != "" {
+		return p
+	}
+	return atsgate.KeyPrefix(key)
 }
 
 // captureWriter passes a response through and keeps its first bytes for
