@@ -38,7 +38,8 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
-# The load tool against a fresh embedded server (see .ci/load.sh for knobs).
+# atsgate beside pgbench on PostgreSQL, then alone on SQLite (.ci/load.sh,
+# docs/performance.md); needs pgbench, psql and sqlite3.
 load:
 	bash .ci/load.sh
 

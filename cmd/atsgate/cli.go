@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/redis/go-redis/v9"
 	"io"
 	"log/slog"
 	"os"
@@ -32,7 +33,8 @@ type env struct {
 	// actorFlag is --actor; see actor.
 	actorFlag string
 	logger    *slog.Logger
-	st        *store.Store // opened on first use; run closes it
+	st        *store.Store  // opened on first use; run closes it
+	redis     *redis.Client // with REDIS_URL, opened with st; announces key changes
 }
 
 // command is one CLI command.
@@ -310,6 +312,16 @@ func (e *env) open(ctx context.Context) (*store.Store, error) {
 			return nil, err
 		}
 		e.st = st
+		if e.cfg.RedisURL != "" {
+			// A key rotated or disabled here is refused by every serving
+			// instance from its next request: see announceAuthChanges.
+			opt, err := redis.ParseURL(e.cfg.RedisURL)
+			if err != nil {
+				return nil, err
+			}
+			e.redis = redis.NewClient(opt)
+			announceAuthChanges(st, e.redis, e.logger)
+		}
 	}
 	return e.st, nil
 }
@@ -317,6 +329,9 @@ func (e *env) open(ctx context.Context) (*store.Store, error) {
 func (e *env) close() {
 	if e.st != nil {
 		e.st.Close()
+	}
+	if e.redis != nil {
+		e.redis.Close()
 	}
 }
 

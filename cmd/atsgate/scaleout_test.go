@@ -50,10 +50,14 @@ func TestScaleOut(t *testing.T) {
 	uniqueKeyIDs(t, pg)
 	cli(t, vars, nil, "country", "add", "--code", "gh", "--name", "Ghana", "--host", "gh.localhost",
 		"--currency", "GHS", "--timezone", "Africa/Accra", "--price", "50")
-	keys := make([]string, 5) // the last warms the connection pools up
+	// keys[4] warms the connection pools up; keys[5] and keys[6] are
+	// rotated and disabled by the revocation subtest.
+	keys := make([]string, 7)
+	empIDs := make([]string, len(keys))
 	for i := range keys {
 		var emp wire.Employer
 		cli(t, vars, &emp, "employer", "add", "--country", "gh", "--name", fmt.Sprintf("Employer %d", i))
+		empIDs[i] = jsonID(emp.ID)
 		var k wire.IssuedKey
 		cli(t, vars, &k, "key", "issue", "--employer", jsonID(emp.ID))
 		cli(t, vars, nil, "wallet", "topup", "--employer", jsonID(emp.ID), "--amount", "500")
@@ -146,6 +150,41 @@ func TestScaleOut(t *testing.T) {
 				t.Errorf("second key: status %d, X-RateLimit-Limit %q", r.status, r.header.Get("X-RateLimit-Limit"))
 			}
 		}
+	})
+
+	// Authentication is cached per process (web's AuthCache) behind a
+	// generation counter in Redis that every key change bumps: a key
+	// rotated or disabled by a third process (the CLI) is refused by both
+	// serving processes on their very next request, with caches warm.
+	t.Run("revocation reaches both processes on the next request", func(t *testing.T) {
+		withRedis := map[string]string{"DATABASE_URL": pg, "USER": "scaleout", "REDIS_URL": shared}
+		warm := func(key string) {
+			for i := 0; i < 3; i++ {
+				for _, p := range []*process{a, b} {
+					if r := list(client, p.serving.Addr, key); r.status != http.StatusOK {
+						t.Fatalf("warming up: status %d, err %v", r.status, r.err)
+					}
+				}
+			}
+		}
+		expect := func(key string, want int, what string) {
+			t.Helper()
+			for _, p := range []*process{a, b} {
+				if r := list(client, p.serving.Addr, key); r.status != want {
+					t.Errorf("%s, through pid %d: status %d, want %d", what, p.cmd.Process.Pid, r.status, want)
+				}
+			}
+		}
+		warm(keys[5])
+		var rotated wire.IssuedKey
+		cli(t, withRedis, &rotated, "key", "rotate", "--employer", empIDs[5])
+		expect(keys[5], http.StatusUnauthorized, "the rotated-out key, at once")
+		expect(rotated.Key, http.StatusOK, "the new key, at once")
+		warm(rotated.Key)
+		warm(keys[6])
+		cli(t, withRedis, nil, "key", "disable", "--employer", empIDs[6])
+		expect(keys[6], http.StatusUnauthorized, "a disabled key, at once")
+		expect(rotated.Key, http.StatusOK, "another employer's key after the disable")
 	})
 
 	t.Run("Redis stops and comes back", func(t *testing.T) {

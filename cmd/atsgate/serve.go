@@ -50,11 +50,18 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 	if err != nil {
 		return fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout), store.WithSealer(box))
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithTimeout(cfg.DBTimeout), store.WithSealer(box), store.WithMaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log) // pprof; debug.go
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	if cfg.Env == "dev" {
 		if err := st.Migrate(ctx); err != nil {
 			return err
@@ -69,6 +76,9 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	defer lim.Close()
+	if lim.client != nil {
+		announceAuthChanges(st, lim.client, log) // key changes reach every instance's auth cache
+	}
 	limCtx, stopLimiter := context.WithCancel(context.Background())
 	defer stopLimiter()
 	go lim.Run(limCtx) // probes Redis: degraded on failure, back within a second of recovery
@@ -109,6 +119,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		AuthFailureLimit: cfg.AuthFailureLimit,
 		LimiterMode:      lim.Mode,
 		PingRedis:        lim.ping(),
+		AuthGeneration:   lim.authGeneration(),
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {

@@ -82,21 +82,32 @@ func NewFallback(primary *Redis, local *Local, logger *slog.Logger) *Fallback {
 // gone; that says nothing about Redis). A Redis failure is never
 // returned: the request is answered from Local instead.
 func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
+	d, _, _, err := f.AllowGen(ctx, key, limit, window, "")
+	return d, err
+}
+
+// AllowGen is Allow that also reads the shared counter genName (see
+// Redis.Generation) in the same Redis round trip when genName is not
+// empty. shared says the decision, and so gen, came from Redis; when it
+// is false (no Redis, degraded, or this call's Redis failed) gen means
+// nothing and the caller must not trust anything cached by it.
+func (f *Fallback) AllowGen(ctx context.Context, key string, limit int, window time.Duration, genName string) (d atsgate.RateDecision, gen int64, shared bool, err error) {
 	if err := validate(limit, window); err != nil {
-		return atsgate.RateDecision{}, err
+		return atsgate.RateDecision{}, 0, false, err
 	}
 	if f.primary == nil || f.degraded.Load() {
-		return f.local.Allow(ctx, key, limit, window)
+		d, err := f.local.Allow(ctx, key, limit, window)
+		return d, 0, false, err
 	}
-	d, err := f.primary.Allow(ctx, key, limit, window)
+	d, gen, err = f.primary.allow(ctx, key, limit, window, genName)
 	if err == nil {
 		if d.Allowed {
 			_, _ = f.local.Allow(ctx, key, limit, window) // shadow count; see type doc
 		}
-		return d, nil
+		return d, gen, true, nil
 	}
 	if ctx.Err() != nil {
-		return atsgate.RateDecision{}, ctx.Err()
+		return atsgate.RateDecision{}, 0, false, ctx.Err()
 	}
 	if errors.Is(err, redis.ErrPoolTimeout) {
 		// Every pooled connection was busy: this process is overloaded
@@ -104,7 +115,8 @@ func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time
 		// nothing about Redis. Answer this one request locally and keep
 		// the shared limiter for the rest.
 		f.poolTimeouts.Add(1)
-		return f.local.Allow(ctx, key, limit, window)
+		d, err := f.local.Allow(ctx, key, limit, window)
+		return d, 0, false, err
 	}
 	if isTimeout(err) {
 		// A reply that came late is ambiguous: Redis may hang, or this
@@ -112,10 +124,12 @@ func (f *Fallback) Allow(ctx context.Context, key string, limit int, window time
 		// host). Answer this request locally and let a quick check
 		// decide; only a Redis that fails it degrades the process.
 		f.confirm(err)
-		return f.local.Allow(ctx, key, limit, window)
+		d, err := f.local.Allow(ctx, key, limit, window)
+		return d, 0, false, err
 	}
 	f.fail(err)
-	return f.local.Allow(ctx, key, limit, window)
+	d, err = f.local.Allow(ctx, key, limit, window)
+	return d, 0, false, err
 }
 
 // Confirmation of a timeout: confirmPings pings, confirmGap apart, each
@@ -233,4 +247,29 @@ func (f *Fallback) LastError() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.lastErr
+}
+
+// ErrNotShared is Generation's answer when no shared Redis is in use
+// (none configured, or degraded): the caller must not trust a cache.
+var ErrNotShared = errors.New("ratelimit: no shared Redis in use")
+
+// Generation reads a shared counter from Redis (see Redis.Generation),
+// or ErrNotShared while there is no Redis or the limiter is degraded; a
+// Redis error is returned as is (the limiter's probe, not this read,
+// decides when to degrade).
+func (f *Fallback) Generation(ctx context.Context, name string) (int64, error) {
+	if f.primary == nil || f.degraded.Load() {
+		return 0, ErrNotShared
+	}
+	return f.primary.Generation(ctx, name)
+}
+
+// Bump advances a shared counter in Redis; ErrNotShared without Redis.
+// It is tried even while degraded: a writer's announcement must reach
+// Redis if Redis answers at all.
+func (f *Fallback) Bump(ctx context.Context, name string) error {
+	if f.primary == nil {
+		return ErrNotShared
+	}
+	return f.primary.Bump(ctx, name)
 }

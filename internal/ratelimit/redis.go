@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -27,9 +28,11 @@ import (
 // each add to one window, after which every entry has left the window; a
 // refusal adds nothing newer, so the TTL from the last add still holds.
 //
-// It returns {allowed, count, now, oldest, free}: count after this call,
-// oldest the score of the oldest counted entry, free (when refused) the
-// score of the entry whose leaving brings the count below limit.
+// It returns {allowed, count, now, oldest, free, gen}: count after this
+// call, oldest the score of the oldest counted entry, free (when refused)
+// the score of the entry whose leaving brings the count below limit, gen
+// the integer at KEYS[2] when given (a shared generation, see Generation;
+// 0 when unset), read in the same round trip.
 var allowScript = redis.NewScript(`
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
@@ -54,7 +57,11 @@ if count > 0 then
     free = tonumber(redis.call('ZRANGE', key, i, i, 'WITHSCORES')[2])
   end
 end
-return {allowed, count, now, oldest, free}
+local gen = 0
+if KEYS[2] then
+  gen = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+end
+return {allowed, count, now, oldest, free, gen}
 `)
 
 // Redis is the shared limiter: a sliding-window log per key in a Redis
@@ -85,17 +92,32 @@ func NewRedis(client *redis.Client, prefix string) *Redis {
 // locked out for as long as it keeps trying. It returns an error when
 // Redis fails or ctx ends.
 func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Duration) (atsgate.RateDecision, error) {
+	d, _, err := r.allow(ctx, key, limit, window, "")
+	return d, err
+}
+
+// AllowGen is Allow that also reads the counter genName (see Generation)
+// in the same round trip.
+func (r *Redis) AllowGen(ctx context.Context, key string, limit int, window time.Duration, genName string) (atsgate.RateDecision, int64, error) {
+	return r.allow(ctx, key, limit, window, genName)
+}
+
+func (r *Redis) allow(ctx context.Context, key string, limit int, window time.Duration, genName string) (atsgate.RateDecision, int64, error) {
 	if err := validate(limit, window); err != nil {
-		return atsgate.RateDecision{}, err
+		return atsgate.RateDecision{}, 0, err
 	}
 	w := window.Microseconds()
 	member := r.id + strconv.FormatUint(r.seq.Add(1), 36)
-	res, err := allowScript.Run(ctx, r.client, []string{r.prefix + key}, limit, w, member).Int64Slice()
-	if err != nil {
-		return atsgate.RateDecision{}, fmt.Errorf("ratelimit: redis allow: %w", err)
+	keys := []string{r.prefix + key}
+	if genName != "" {
+		keys = append(keys, r.prefix+genName)
 	}
-	if len(res) != 5 {
-		return atsgate.RateDecision{}, fmt.Errorf("ratelimit: redis allow: unexpected reply %v", res)
+	res, err := allowScript.Run(ctx, r.client, keys, limit, w, member).Int64Slice()
+	if err != nil {
+		return atsgate.RateDecision{}, 0, fmt.Errorf("ratelimit: redis allow: %w", err)
+	}
+	if len(res) != 6 {
+		return atsgate.RateDecision{}, 0, fmt.Errorf("ratelimit: redis allow: unexpected reply %v", res)
 	}
 	allowed, count, now, oldest, free := res[0] == 1, res[1], res[2], res[3], res[4]
 	d := atsgate.RateDecision{Allowed: allowed, Limit: limit, Remaining: max(0, limit-int(count))}
@@ -105,7 +127,7 @@ func (r *Redis) Allow(ctx context.Context, key string, limit int, window time.Du
 	if !allowed {
 		d.RetryAfter = time.Duration(free+w-now) * time.Microsecond
 	}
-	return d, nil
+	return d, res[5], nil
 }
 
 // probe checks that Redis answers the limiter's own script, which also
@@ -175,4 +197,28 @@ func NewRedisClient(url string) (*redis.Client, error) {
 	// when reconnecting after an outage, and nothing here needs it.
 	opt.DisableIdentity = true
 	return redis.NewClient(opt), nil
+}
+
+// Generation reads the counter name (under the limiter's prefix), 0 when
+// it was never bumped. Writers of what authentication answers bump it
+// (Bump) after their change commits; readers cache an answer together
+// with the generation it was read at and trust it only while the counter
+// still says the same.
+func (r *Redis) Generation(ctx context.Context, name string) (int64, error) {
+	v, err := r.client.Get(ctx, r.prefix+name).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: redis generation: %w", err)
+	}
+	return v, nil
+}
+
+// Bump advances the counter name.
+func (r *Redis) Bump(ctx context.Context, name string) error {
+	if err := r.client.Incr(ctx, r.prefix+name).Err(); err != nil {
+		return fmt.Errorf("ratelimit: redis bump: %w", err)
+	}
+	return nil
 }

@@ -44,6 +44,9 @@ type Config struct {
 	WebhookAllowPrivate bool
 	// DBMaxConns is the size of each process's PostgreSQL connection pool.
 	DBMaxConns int
+	// DebugAddr, when set, serves Go's pprof profiles there (loopback
+	// only: it is refused for any other address).
+	DebugAddr string
 }
 
 // Setting documents one environment variable.
@@ -69,6 +72,7 @@ var All = []Setting{
 	{"ATSGATE_SECRET_KEY", "", "32 bytes (base64 or hex) sealing ERP and webhook signing secrets; required in prod"},
 	{"ATSGATE_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints reach private, loopback and link-local addresses"},
 	{"ATSGATE_DB_MAX_CONNS", "20", "PostgreSQL connections per process (readers and writers together)"},
+	{"ATSGATE_DEBUG_ADDR", "", "a loopback address (127.0.0.1:6060) serving Go's /debug/pprof profiles; empty: none"},
 }
 
 // Load reads the configuration through getenv.
@@ -117,6 +121,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.SingleMachine = single
 	c.DBMaxConns = positive("ATSGATE_DB_MAX_CONNS")
+	c.DebugAddr = get("ATSGATE_DEBUG_ADDR")
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			errs = append(errs, "ATSGATE_DEBUG_ADDR must be a loopback address such as 127.0.0.1:6060")
+		}
+	}
 	allowPrivate, err := strconv.ParseBool(get("ATSGATE_WEBHOOK_ALLOW_PRIVATE"))
 	if err != nil {
 		errs = append(errs, "ATSGATE_WEBHOOK_ALLOW_PRIVATE must be true or false")

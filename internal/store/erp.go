@@ -183,6 +183,7 @@ func (s *Store) RotateERPSource(ctx context.Context, id int64) (src *atsgate.ERP
 	if res.RowsAffected == 0 {
 		return nil, "", "", atsgate.Errorf(atsgate.ENOTFOUND, "ERP source %d not found", id)
 	}
+	s.authChanged(ctx) // any cache of ERP principals asks again (see OnAuthChange)
 	return sourceFromRow(&row), key, secret, nil
 }
 
@@ -199,6 +200,7 @@ func (s *Store) SetERPSourceActive(ctx context.Context, id int64, active bool) (
 	if res.RowsAffected == 0 {
 		return nil, atsgate.Errorf(atsgate.ENOTFOUND, "ERP source %d not found", id)
 	}
+	s.authChanged(ctx)
 	var row erpSourceRow
 	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
 		return nil, translate(err, "ERP source")

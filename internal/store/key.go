@@ -65,6 +65,7 @@ func (s *Store) IssueKey(ctx context.Context, employerID int64, mustHaveActive b
 	if err != nil {
 		return "", nil, translate(err, "api key")
 	}
+	s.authChanged(ctx) // the revoked key, if any, is refused everywhere from now on
 	return plain, &atsgate.APIKey{ID: row.ID, EmployerID: employerID, Prefix: prefix, CreatedAt: now}, nil
 }
 
@@ -80,6 +81,7 @@ func (s *Store) DisableKey(ctx context.Context, employerID int64) error {
 	if res.RowsAffected == 0 {
 		return atsgate.Errorf(atsgate.ENOTFOUND, "employer %d has no active key", employerID)
 	}
+	s.authChanged(ctx)
 	return nil
 }
 
@@ -112,9 +114,11 @@ type authRow struct {
 	CPublicURL  string
 }
 
-// Authenticate implements atsgate.Directory. Keys are looked up on every
-// call, never cached, so a rotation or disable takes effect on the very next
-// request on every instance.
+// Authenticate implements atsgate.Directory. The store looks the key up on
+// every call; the HTTP layer's AuthCache avoids the call while the shared
+// authentication generation, bumped by every key change (authChanged), says
+// nothing changed, so a rotation or disable still takes effect on the very
+// next request on every instance.
 func (s *Store) Authenticate(ctx context.Context, keyHash string) (*atsgate.Principal, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

@@ -55,6 +55,27 @@ type Store struct {
 
 	rareMatches int    // see WithRareMatches
 	sealer      Sealer // see WithSealer
+	maxConns    int    // see WithMaxConns
+
+	authChange func(context.Context) // see OnAuthChange
+}
+
+// OnAuthChange sets what the store calls after a change to what
+// authentication answers has committed, before the change's method
+// returns: API keys issued, rotated or disabled (and, as they come, ERP
+// source keys, employers and countries a principal carries). serve and the
+// CLI bump the shared authentication generation in Redis there, which
+// makes every instance's authentication cache (web's AuthCache) ask the
+// database again on its next request. fn reports its own failures; the
+// caches' TTL bounds what a failed bump leaves stale. Set it before use.
+func (s *Store) OnAuthChange(fn func(context.Context)) { s.authChange = fn }
+
+// authChanged announces a committed change to authentication; every
+// writer of keys (and of anything else a principal carries) calls it.
+func (s *Store) authChanged(ctx context.Context) {
+	if s.authChange != nil {
+		s.authChange(context.WithoutCancel(ctx))
+	}
 }
 
 // Option configures a Store.
@@ -62,6 +83,21 @@ type Option func(*Store)
 
 // WithClock makes the store read time from now instead of time.Now.
 func WithClock(now atsgate.Clock) Option { return func(s *Store) { s.now = now } }
+
+// DefaultMaxConns is the PostgreSQL pool's size when WithMaxConns is not
+// given (ATSGATE_DB_MAX_CONNS's default): see docs/operations.md for how it
+// was chosen.
+const DefaultMaxConns = 20
+
+// WithMaxConns sizes the PostgreSQL connection pool (readers and writers
+// share it); n < 1 keeps DefaultMaxConns. SQLite ignores it.
+func WithMaxConns(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.maxConns = n
+		}
+	}
+}
 
 // readers is the size of SQLite's read pool: WAL lets any number of
 // readers run beside the writer, each on its own connection; a few are
@@ -71,7 +107,7 @@ const readers = 4
 // Open connects to databaseURL: "postgres://…" (or "postgresql://…") or
 // "sqlite://PATH". It does not migrate.
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, timeout: DefaultTimeout}
+	s := &Store{now: time.Now, timeout: DefaultTimeout, maxConns: DefaultMaxConns}
 	for _, o := range opts {
 		o(s)
 	}
@@ -138,8 +174,8 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		// deadline, rather than poll the file lock.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(25)
-		sqlDB.SetMaxIdleConns(25)
+		sqlDB.SetMaxOpenConns(s.maxConns)
+		sqlDB.SetMaxIdleConns(s.maxConns)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pctx, cancel := s.bound(ctx)
@@ -177,6 +213,30 @@ func (s *Store) Dialect() string { return s.dialect }
 func (s *Store) DB() *sql.DB {
 	db, _ := s.db.DB()
 	return db
+}
+
+// pgxRead runs fn on a connection of the pool as the bare pgx connection
+// under database/sql (PostgreSQL only, where readers and writers share one
+// pool): for the few hottest statements, which skip GORM and
+// database/sql's scanning but share the pool, its size and its settings.
+// pgx prepares each statement once per connection and reuses it.
+func (s *Store) pgxRead(ctx context.Context, fn func(*pgx.Conn) error) error {
+	db, err := s.rdb.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: pgxRead on a %T connection", dc)
+		}
+		return fn(c.Conn())
+	})
 }
 
 // Ping checks the database answers.

@@ -453,7 +453,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		"atsgate_integration_log_dropped_total 0",
 		"atsgate_integration_log_written_total 0",
 		"atsgate_integration_log_write_errors_total 0",
-		`go_sql_max_open_connections{db_name="atsgate"} 25`,
+		`go_sql_max_open_connections{db_name="atsgate"} 20`, // store.DefaultMaxConns
 		"go_goroutines ",
 		"process_cpu_seconds_total ",
 	} {

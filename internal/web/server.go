@@ -75,6 +75,10 @@ type Deps struct {
 	// AuthFailureLimit is the failed authentications allowed per client
 	// IP in any RateWindow (ATSGATE_AUTH_FAILURE_LIMIT).
 	AuthFailureLimit int
+	// AuthGeneration reads the shared authentication generation (see
+	// mw.AuthCache); nil, or an error from it, makes every request's
+	// authentication ask the database.
+	AuthGeneration func(ctx context.Context) (int64, error)
 }
 
 // RateWindow is the window of both rate limits.
@@ -86,6 +90,7 @@ type Server struct {
 	proxies mw.Proxies
 	limits  *mw.Limits
 	ready   readyCache // the public listener's /readyz result
+	keys    *mw.AuthCache[*atsgate.Principal]
 }
 
 // NewPublic returns the handler of the public listener.
@@ -108,7 +113,7 @@ func newServer(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	s := &Server{Deps: d, proxies: mw.Proxies(d.TrustedProxies)}
+	s := &Server{Deps: d, proxies: mw.Proxies(d.TrustedProxies), keys: mw.NewAuthCache[*atsgate.Principal](d.AuthGeneration, 0)}
 	s.limits = &mw.Limits{Limiter: d.Limiter, PerKeyLimit: d.RateLimit, AuthFailureLimit: d.AuthFailureLimit,
 		Logger: d.Logger, Metrics: d.Metrics}
 	return s
@@ -129,7 +134,39 @@ func (s *Server) echo(ip echo.IPExtractor, routes func(*echo.Echo)) *echo.Echo {
 
 // atsHandler is the ATS dialect over this server's dependencies.
 func (s *Server) atsHandler() *ats.Handler {
-	return &ats.Handler{Keys: s.Directory, Jobs: s.Jobs, Taxonomy: s.Taxonomy, Now: s.Now}
+	return &ats.Handler{Keys: cachedKeys{s.Directory, s.keys}, Jobs: s.Jobs, Taxonomy: s.Taxonomy, Now: s.Now}
+}
+
+// cachedKeys authenticates API keys through the server's AuthCache.
+type cachedKeys struct {
+	next  ats.Authenticator
+	cache *mw.AuthCache[*atsgate.Principal]
+}
+
+func (k cachedKeys) Authenticate(ctx context.Context, keyHash string) (*atsgate.Principal, error) {
+	key := "ats:" + keyHash
+	load := func(ctx context.Context) (*atsgate.Principal, error) { return k.next.Authenticate(ctx, keyHash) }
+	if chk := mw.AuthCheckOf(ctx); chk != nil {
+		// The rate limit's round trip will check the generation (PerKey).
+		if p, gen, ok := k.cache.Peek(key); ok {
+			chk.Defer(gen, func(ctx context.Context, gen int64, shared bool) (*atsgate.Principal, error) {
+				p, err := k.cache.Reload(ctx, key, gen, shared, load)
+				if err != nil {
+					return nil, err
+				}
+				cp := *p
+				return &cp, nil
+			})
+			cp := *p // each request its own copy of the shared entry
+			return &cp, nil
+		}
+	}
+	p, err := k.cache.Get(ctx, key, load)
+	if err != nil {
+		return nil, err
+	}
+	cp := *p // each request its own copy of the shared entry
+	return &cp, nil
 }
 
 // erpHandler is the ERP dialect over this server's dependencies.

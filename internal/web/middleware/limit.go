@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,7 +75,27 @@ func (l *Limits) PerKey(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		p := PrincipalOf(c)
 		ctx := c.Request().Context()
-		d, err := l.Limiter.Allow(ctx, rateSubject(p), l.PerKeyLimit, RateWindow)
+		var d atsgate.RateDecision
+		var err error
+		if chk := AuthCheckOf(ctx); chk != nil && chk.pending {
+			// The principal came from the authentication cache: its
+			// generation is read in the limiter's round trip and settled
+			// before anything else (a revoked key is a 401, not a 429).
+			var gen int64
+			var shared bool
+			d, gen, shared, err = l.Limiter.(GenerationLimiter).AllowGen(ctx, rateSubject(p),
+				l.PerKeyLimit, RateWindow, AuthGeneration)
+			fresh, verr := chk.verify(ctx, gen, shared && err == nil)
+			if verr != nil {
+				SetPrincipal(c, nil) // a refusal of authentication, counted as such by AuthFailures
+				return verr
+			}
+			if fresh != nil {
+				SetPrincipal(c, fresh)
+			}
+		} else {
+			d, err = l.Limiter.Allow(ctx, rateSubject(p), l.PerKeyLimit, RateWindow)
+		}
 		if err != nil {
 			l.decision(rateError)
 			if ctx.Err() == nil { // else the client has gone, which says nothing about the limiter
@@ -147,7 +168,15 @@ func ceilSeconds(d time.Duration) int {
 // "blocked until" is remembered here, per process: another instance
 // learns of the block at the subject's first failure there.
 func (l *Limits) AuthFailures(next echo.HandlerFunc) echo.HandlerFunc {
+	_, combined := l.Limiter.(GenerationLimiter)
+	combined = combined && l.PerKeyLimit >= 1
 	return func(c echo.Context) error {
+		if combined {
+			// PerKey can check a cached authentication's generation in its
+			// own Redis round trip: see AuthCheck.
+			req := c.Request()
+			c.SetRequest(req.WithContext(context.WithValue(req.Context(), authCheckKey{}, &AuthCheck{})))
+		}
 		if l.Limiter == nil || l.AuthFailureLimit < 1 {
 			return next(c)
 		}
