@@ -60,6 +60,8 @@ type Wallet struct {
 	// Charge is what a minimum-spend reconciliation debited
 	// (wallet.minimum_spend_charged).
 	Charge string `json:"charge,omitempty"`
+	// Period is the month a minimum-spend charge is for, "2006-01".
+	Period string `json:"period,omitempty"`
 }
 
 // Errors of VerifyWebhook.
