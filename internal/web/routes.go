@@ -33,7 +33,7 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	jobs.Any("/jobs", a.ServeJobs)
 	jobs.Any("/jobs.php", a.ServeJobs)
 
-	s.erpRoutes(e, country)
+	erpBase := s.erpRoutes(e, country)
 
 	if s.Site == nil {
 		return
@@ -52,7 +52,20 @@ func (s *Server) publicRoutes(e *echo.Echo) {
 	e.Match(read, "/static/site.css", site.Stylesheet, country)
 	// Any other path: the site's HTML 404 on a country host; JSON under
 	// the API prefixes and on unknown hosts (site.Unrouted).
-	e.RouteNotFound("/*", site.Unrouted(country))
+	unrouted := site.Unrouted(country)
+	if erpBase != nil {
+		// The router backtracks to this catch-all for another method on
+		// the bare ERP base (e.g. POST /recruitment/integration/erp), so
+		// hand that path back to the ERP chain: 405 in its envelope.
+		siteUnrouted := unrouted
+		unrouted = func(c echo.Context) error {
+			if c.Request().URL.Path == erpPrefix {
+				return erpBase(c)
+			}
+			return siteUnrouted(c)
+		}
+	}
+	e.RouteNotFound("/*", unrouted)
 }
 
 // adminRoutes is the whole surface of the back-office listener.
@@ -143,12 +156,15 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 // not logged; the API is recorded in the integration log before any
 // refusal, then: host, failed authentications per IP, the source's key
 // and trusted IPs, the source's sync status, the per-key rate limit.
-func (s *Server) erpRoutes(e *echo.Echo, country echo.MiddlewareFunc) {
+//
+// It returns the ERP answer for a path no route takes at the bare base
+// (nil without ERP sources), for the site's catch-all to defer to.
+func (s *Server) erpRoutes(e *echo.Echo, country echo.MiddlewareFunc) echo.HandlerFunc {
 	if s.ERPSources == nil {
-		return
+		return nil
 	}
 	h := s.erpHandler()
-	const base = "/recruitment/integration/erp"
+	const base = erpPrefix
 	health := []echo.MiddlewareFunc{h.Envelope, country}
 	for _, p := range []string{"", "/"} {
 		e.GET(base+p, h.ServeInfo, health...)
@@ -156,8 +172,9 @@ func (s *Server) erpRoutes(e *echo.Echo, country echo.MiddlewareFunc) {
 	for _, p := range []string{"/health", "/health/"} {
 		e.GET(base+p, h.ServeHealth, health...)
 	}
-	api := e.Group(base, h.Envelope, mw.Record(atsgate.DialectERP, erp.Operation, s.IntegrationLog, s.Now),
-		country, h.HealthMethods, s.limits.AuthFailures, h.Authenticate, h.Track, s.limits.PerKey)
+	chain := []echo.MiddlewareFunc{h.Envelope, mw.Record(atsgate.DialectERP, erp.Operation, s.IntegrationLog, s.Now),
+		country, h.HealthMethods, s.limits.AuthFailures, h.Authenticate, h.Track, s.limits.PerKey}
+	api := e.Group(base, chain...)
 	for _, p := range []string{"/create-job", "/create-job/"} {
 		api.POST(p, h.CreateJob)
 	}
@@ -171,4 +188,12 @@ func (s *Server) erpRoutes(e *echo.Echo, country echo.MiddlewareFunc) {
 	// path, 404 otherwise, both in the envelope and logged.
 	// (HealthMethods answers the public health paths' 405 before the key.)
 	api.RouteNotFound("/*", h.NotFound)
+	bare := echo.HandlerFunc(h.NotFound)
+	for i := len(chain) - 1; i >= 0; i-- {
+		bare = chain[i](bare)
+	}
+	return bare
 }
+
+// erpPrefix is where the ERP dialect lives on every country host.
+const erpPrefix = "/recruitment/integration/erp"
