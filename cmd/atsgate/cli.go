@@ -426,6 +426,14 @@ func cliError(err error) error {
 	return err
 }
 
+// optionalID is parseID for a flag that may be left out: 0 when empty.
+func optionalID(name, v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	return parseID(name, v)
+}
+
 func parseID(name, v string) (int64, error) {
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id < 1 {

@@ -57,12 +57,9 @@ func cmdERPSourceList(ctx context.Context, e *env, fs *flag.FlagSet, args []stri
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var id int64
-	if *emp != "" {
-		var err error
-		if id, err = parseID("employer", *emp); err != nil {
-			return err
-		}
+	id, err := optionalID("employer", *emp)
+	if err != nil {
+		return err
 	}
 	st, err := e.open(ctx)
 	if err != nil {

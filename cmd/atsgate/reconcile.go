@@ -31,12 +31,9 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 	if *country != "" && !*report {
 		return misuse("reconcile", "--country only narrows a --report; a run takes --employer")
 	}
-	var id int64
-	if *emp != "" {
-		var err error
-		if id, err = parseID("employer", *emp); err != nil {
-			return err
-		}
+	id, err := optionalID("employer", *emp)
+	if err != nil {
+		return err
 	}
 	st, err := e.open(ctx)
 	if err != nil {
@@ -117,12 +114,9 @@ func cmdLedgerVerify(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var id int64
-	if *emp != "" {
-		var err error
-		if id, err = parseID("employer", *emp); err != nil {
-			return err
-		}
+	id, err := optionalID("employer", *emp)
+	if err != nil {
+		return err
 	}
 	st, err := e.open(ctx)
 	if err != nil {
