@@ -13,3 +13,10 @@ func WithWalkHook(f func(context.Context)) Option { return func(s *Store) { s.on
 
 // Translate exposes translate to the tests of its mapping.
 var Translate = translate
+
+// ListSQL exposes the list page's PostgreSQL statement, for the test of
+// its plan.
+var ListSQL = listSQL
+
+// EncodeCursor exposes the list cursor's encoding.
+var EncodeCursor = encodeCursor

@@ -711,36 +711,23 @@ func (s *Store) listGORM(ctx context.Context, employerID int64, state atsgate.Jo
 // listPG is a list page on PostgreSQL through pgx itself (see jobPG): the
 // covering index's columns scanned straight into the rows.
 func (s *Store) listPG(ctx context.Context, employerID int64, state atsgate.JobState, before int64, n int) ([]linkedRow, error) {
-	// The page is a LATERAL subquery per employer: there the employer is
-	// a parameter of the join, not a constant, so the planner cannot read
-	// the employer's share of the table from the statistics and walk the
-	// primary key backwards filtering out everyone else's newer jobs (it
-	// did, for an employer holding most of a million rows: 111 ms instead
-	// of 1.6 ms); the covering index is then the one plan.
-	var b strings.Builder
-	b.WriteString("SELECT ")
-	for i, c := range recordColumns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("j." + c)
-	}
-	b.WriteString(`, c.public_url FROM employers e JOIN countries c ON c.id = e.country_id
-CROSS JOIN LATERAL (SELECT ` + strings.Join(recordColumns, ", ") + ` FROM jobs WHERE jobs.employer_id = e.id AND jobs.archived_at IS NULL`)
-	args := []any{employerID}
-	if state != "" {
-		args = append(args, string(state))
-		fmt.Fprintf(&b, " AND jobs.state = $%d", len(args))
-	}
-	if before > 0 {
-		args = append(args, before)
-		fmt.Fprintf(&b, " AND jobs.id < $%d", len(args))
-	}
-	args = append(args, n)
-	fmt.Fprintf(&b, " ORDER BY jobs.id DESC LIMIT $%d) j WHERE e.id = $1 ORDER BY j.id DESC", len(args))
+	// The planner must not walk the primary key backwards, filtering out
+	// everyone else's newer jobs: it prefers that whenever its estimate of
+	// the employer's share of the table makes the first page look near,
+	// and an employer's jobs are not spread evenly over the IDs (111 ms
+	// instead of 1.6 ms for an employer holding most of a million rows;
+	// 32 ms instead of 0.5 for one holding 2,000 older jobs under 30,000
+	// newer ones of others). So the employer (and the state) are a range
+	// of one value, not an equality: the planner then does not take them
+	// for constants, the ORDER BY keeps them, and only the covering index
+	// (or, with a state, jobs_employer_state_newest) yields that order;
+	// any other plan must sort all the employer's jobs, which it costs as
+	// it is. The page is a LATERAL subquery per employer, so the public
+	// URL comes in the same statement.
+	query, args := listSQL(employerID, state, before, n)
 	rows := make([]linkedRow, 0, n)
 	err := s.pgxRead(ctx, func(c *pgx.Conn) error {
-		res, err := c.Query(ctx, b.String(), args...)
+		res, err := c.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -758,6 +745,35 @@ CROSS JOIN LATERAL (SELECT ` + strings.Join(recordColumns, ", ") + ` FROM jobs W
 		return res.Err()
 	})
 	return rows, err
+}
+
+// listSQL is listPG's statement and arguments.
+func listSQL(employerID int64, state atsgate.JobState, before int64, n int) (string, []any) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range recordColumns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("j." + c)
+	}
+	b.WriteString(`, c.public_url FROM employers e JOIN countries c ON c.id = e.country_id
+CROSS JOIN LATERAL (SELECT ` + strings.Join(recordColumns, ", ") + ` FROM jobs
+WHERE jobs.employer_id >= e.id AND jobs.employer_id <= e.id AND jobs.archived_at IS NULL`)
+	args := []any{employerID}
+	order := "jobs.employer_id, jobs.id DESC"
+	if state != "" {
+		args = append(args, string(state))
+		fmt.Fprintf(&b, " AND jobs.state >= $%d AND jobs.state <= $%d", len(args), len(args))
+		order = "jobs.employer_id, jobs.state, jobs.id DESC"
+	}
+	if before > 0 {
+		args = append(args, before)
+		fmt.Fprintf(&b, " AND jobs.id < $%d", len(args))
+	}
+	args = append(args, n)
+	fmt.Fprintf(&b, " ORDER BY %s LIMIT $%d) j WHERE e.id = $1 ORDER BY j.id DESC", order, len(args))
+	return b.String(), args
 }
 
 // Cursors are opaque to clients: a version tag and the last ID seen.
