@@ -184,9 +184,23 @@ func (s *Store) CreateJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 // allocation (erp.go). With prepare, an external ID that turns out to be
 // taken is a conflict, not a replay: the caller did not choose it.
 func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.JobInput, dialect string,
-	prepare func(tx *gorm.DB, row *jobRow) error) (*atsgate.Job, bool, error) {
+	prepare func(tx *gorm.DB, row *jobRow) error) (_ *atsgate.Job, _ bool, err error) {
 	now := s.now().UTC()
 	price := toMinor(p.Employer.JobPrice(&p.Country))
+	if prepare == nil {
+		// A replay of a job this process has seen stored is the job as it
+		// is now, read like a get: no insert attempt, no function call.
+		if s.known.has(p.Employer.ID, in.ExternalID) {
+			if job, err := s.Job(ctx, p.Employer.ID, in.ExternalID); err == nil {
+				return job, false, nil
+			}
+		}
+		defer func() {
+			if err == nil {
+				s.known.add(p.Employer.ID, in.ExternalID)
+			}
+		}()
+	}
 	if s.dialect == Postgres && dialect == atsgate.DialectATS && prepare == nil {
 		job, created, err := s.createJobPG(ctx, p, in, dialect, price, now)
 		if !errors.Is(err, errTransactionForm) {
@@ -195,7 +209,7 @@ func (s *Store) createJob(ctx context.Context, p *atsgate.Principal, in atsgate.
 	}
 	var row jobRow
 	created := false
-	err := s.transact(ctx, func(tx *gorm.DB) error {
+	err = s.transact(ctx, func(tx *gorm.DB) error {
 		created = false
 		row = jobRow{
 			EmployerID: p.Employer.ID, CountryID: p.Country.ID, ExternalID: in.ExternalID, Dialect: dialect,

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/dbtest"
 	"github.com/atsgate/atsgate/internal/store"
 )
 
@@ -540,5 +541,59 @@ func TestListJobs(t *testing.T) {
 				t.Errorf("ListJobs of an employer without jobs = %+v", p)
 			}
 		})
+	})
+}
+
+// TestReplayIsTheJobAsItIsNow: a replay answers the job as it is now, with
+// nothing charged, whether the instance answering it saw the job stored
+// (and reads it like a get) or not (and goes through the create); a
+// create refused for funds is not remembered, so its retry is a create.
+func TestReplayIsTheJobAsItIsNow(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		url := dbtest.URL(t, d)
+		open := func() *store.Store {
+			st, err := store.Open(ctx, url, store.WithTimeout(testTimeout))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		a := open()
+		f := newEmployer(t, a, mustCountry(t, a, "gh", ""), fixtureOpts{balance: "100"})
+		b := open()
+		f.create(t, "SEEN")
+		if _, err := a.CloseJob(ctx, f.p, "SEEN"); err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range []*store.Store{a, b, b} {
+			j, created, err := st.CreateJob(ctx, f.p, jobInput("SEEN"))
+			if err != nil {
+				t.Fatalf("replay %d: %v", i, err)
+			}
+			if created || j.State != atsgate.StateClosed || j.ExternalID != "SEEN" {
+				t.Errorf("replay %d: created %v, state %s, want a replay of the closed job", i, created, j.State)
+			}
+		}
+		f.create(t, "SECOND")
+		for i := 0; i < 2; i++ {
+			if _, _, err := a.CreateJob(ctx, f.p, jobInput("UNPAID")); atsgate.ErrorCode(err) != atsgate.EFUNDS {
+				t.Fatalf("create %d with an empty wallet: %v, want %s", i, err, atsgate.EFUNDS)
+			}
+		}
+		if _, _, err := a.TopUp(ctx, f.employer.ID, dec("50"), "test", "top-up", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, created, err := a.CreateJob(ctx, f.p, jobInput("UNPAID")); err != nil || !created {
+			t.Fatalf("create after the top-up: created %v, %v", created, err)
+		}
+		if got := f.balance(t); !got.IsZero() {
+			t.Errorf("balance %s, want 0 after three charges of 50", got)
+		}
 	})
 }

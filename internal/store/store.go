@@ -52,6 +52,7 @@ type Store struct {
 
 	locations sync.Map  // time zone name → *time.Location
 	hosts     hostTable // every host's country; see CountryByHost
+	known     knownJobs // jobs this process has seen stored; see createJob
 
 	rareMatches int    // see WithRareMatches
 	sealer      Sealer // see WithSealer
