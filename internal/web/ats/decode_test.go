@@ -668,3 +668,41 @@ func BenchmarkDecodeJob(b *testing.B) {
 		}
 	}
 }
+
+// FuzzJSONString: a JSON string reads exactly as encoding/json reads it,
+// escapes, surrogate pairs, lone surrogates and invalid UTF-8 included.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`""`, `"plain"`, `"\u003cp\u003eHTML\u003c/p\u003e\n"`, `"a\/b\\c\"d\te\r\b\f"`,
+		`"\ud83d\ude00 pair"`, `"\ud83d lone high"`, `"\ude00 lone low"`, `"\ud83d\u0041 high then BMP"`,
+		`"\ud83d\ud83d two highs"`, "\"bad \xff utf-8\"", "\"cut \xe2\x82\"", `"\u00e9\u00E9 é"`, `"\ud83d"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil {
+			return // not a JSON string: the decoder refuses it before jsonString
+		}
+		got, ok := jsonString(raw)
+		if !ok || got != want {
+			t.Fatalf("jsonString(%q) = %q, %v; encoding/json reads %q", raw, got, ok, want)
+		}
+	})
+}
+
+// BenchmarkDecodeJobEscaped is a create body as Go's and PHP's JSON
+// encoders write it: the HTML description full of escapes.
+func BenchmarkDecodeJobEscaped(b *testing.B) {
+	body, err := json.Marshal(map[string]any{"external_id": "JOB-2024-0042", "title": "Load test engineer",
+		"description": strings.Repeat("<p>Measures how fast the API answers, <strong>under load</strong>, with <em>sixteen</em> clients.</p>\n<ul><li>One employer per client</li></ul>\n", 7),
+		"apply_url": "https://example.com/apply", "min_experience": 2, "max_experience": 5, "job_type": "full-time"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, _, err := DecodeJob(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
