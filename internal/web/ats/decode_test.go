@@ -694,7 +694,7 @@ func FuzzJSONString(f *testing.F) {
 func BenchmarkDecodeJobEscaped(b *testing.B) {
 	body, err := json.Marshal(map[string]any{"external_id": "JOB-2024-0042", "title": "Load test engineer",
 		"description": strings.Repeat("<p>Measures how fast the API answers, <strong>under load</strong>, with <em>sixteen</em> clients.</p>\n<ul><li>One employer per client</li></ul>\n", 7),
-		"apply_url": "https://example.com/apply", "min_experience": 2, "max_experience": 5, "job_type": "full-time"})
+		"apply_url":   "https://example.com/apply", "min_experience": 2, "max_experience": 5, "job_type": "full-time"})
 	if err != nil {
 		b.Fatal(err)
 	}
