@@ -4,10 +4,9 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"gorm.io/gorm/schema"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
 )
@@ -35,17 +34,13 @@ func (r *postingRow) posting(c *atsgate.Country) atsgate.Posting {
 // PostgreSQL can match the partial indexes of migrations 6 and 10.
 const publicJobs = `jobs.country_id = ? AND jobs.state = 'published' AND (jobs.deadline = '' OR jobs.deadline >= ?)`
 
-// postingList is what postingRow holds, by name: jobs.* would also
-// read PostgreSQL's search document (migration 10), as large as the
-// description and never shown.
+// postingList is what postingRow holds, in the order jobRow.scan reads
+// them: jobs.* would also read PostgreSQL's search document (migration
+// 10), as large as the description and never shown.
 var postingList = func() string {
-	sch, err := schema.Parse(&jobRow{}, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic(err) // a struct GORM cannot read is a programming error
-	}
-	cols := make([]string, len(sch.DBNames))
-	for i, n := range sch.DBNames {
-		cols[i] = "jobs." + n
+	cols := strings.Split(jobColumns, ",")
+	for i, c := range cols {
+		cols[i] = "jobs." + strings.TrimSpace(c)
 	}
 	return strings.Join(cols, ", ") + `, employers.name AS employer_name`
 }()
@@ -124,7 +119,7 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
 			` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(s.rare()) + `) AS jobs ` + postingJoin +
 			`WHERE ` + match + order
-		if err := s.rdb.WithContext(ctx).Raw(walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...).Scan(&rows).Error; err != nil {
+		if rows, err = s.postingRows(ctx, walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...); err != nil {
 			return nil, translate(err, "list public jobs")
 		}
 		if len(rows) > limit {
@@ -145,7 +140,8 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 	}
 	if rows == nil {
 		args = append(args, limit+1)
-		if err := s.rdb.WithContext(ctx).Raw(postingColumns+"WHERE "+strings.Join(where, " AND ")+order, args...).Scan(&rows).Error; err != nil {
+		var err error
+		if rows, err = s.postingRows(ctx, postingColumns+"WHERE "+strings.Join(where, " AND ")+order, args...); err != nil {
 			return nil, translate(err, "list public jobs")
 		}
 	}
@@ -160,6 +156,51 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		page.Postings[i] = rows[i].posting(c)
 	}
 	return page, nil
+}
+
+// postingRows runs a site query (placeholders ?) and reads its rows: on
+// PostgreSQL through pgx itself, as the API's hottest reads are (see
+// jobPG), which scans them without GORM's reflection; a slice argument is
+// a PostgreSQL array (write = ANY(?), not IN ?). On SQLite through GORM.
+func (s *Store) postingRows(ctx context.Context, query string, args ...any) ([]postingRow, error) {
+	var rows []postingRow
+	if s.dialect != Postgres {
+		err := s.rdb.WithContext(ctx).Raw(query, args...).Scan(&rows).Error
+		return rows, err
+	}
+	err := s.pgxRead(ctx, func(c *pgx.Conn) error {
+		res, err := c.Query(ctx, numbered(query), args...)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		for res.Next() {
+			rows = append(rows, postingRow{})
+			r := &rows[len(rows)-1]
+			if err := res.Scan(r.Job.scan(&r.EmployerName)...); err != nil {
+				return err
+			}
+		}
+		return res.Err()
+	})
+	return rows, err
+}
+
+// numbered turns a query's ? placeholders into PostgreSQL's $1, $2, …
+// The site's queries have no ? of their own (no jsonb ? operators, no
+// literals holding one).
+func numbered(query string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
 }
 
 // The search: every term must match the job's title, description or shown
@@ -223,7 +264,7 @@ func (s *Store) pgMatch(ctx context.Context, c *atsgate.Country, terms, facets [
 			joinedArgs = append(joinedArgs, term+":D")
 			continue
 		}
-		conds = append(conds, `(jobs.search_doc @@ to_tsquery('simple', ?) OR (jobs.show_company_name AND coalesce(jobs.extras::jsonb ->> 'company_name', '') = '' AND jobs.employer_id IN ?))`)
+		conds = append(conds, `(jobs.search_doc @@ to_tsquery('simple', ?) OR (jobs.show_company_name AND coalesce(jobs.extras::jsonb ->> 'company_name', '') = '' AND jobs.employer_id = ANY(?)))`)
 		condArgs = append(condArgs, term+":D", ids)
 	}
 	if len(facets) > 0 {
@@ -262,8 +303,7 @@ func (s *Store) rare() int {
 func (s *Store) Posting(ctx context.Context, c *atsgate.Country, id int64) (*atsgate.Posting, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var rows []postingRow
-	err := s.rdb.WithContext(ctx).Raw(postingColumns+`WHERE jobs.id = ? AND jobs.country_id = ?`, id, c.ID).Scan(&rows).Error
+	rows, err := s.postingRows(ctx, postingColumns+`WHERE jobs.id = ? AND jobs.country_id = ?`, id, c.ID)
 	if err != nil {
 		return nil, translate(err, "public job")
 	}

@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,6 +35,7 @@ type option struct {
 type filter struct {
 	Name, Label string
 	Options     []option
+	HTML        template.HTML // Options rendered; see Handler.options
 }
 
 // Labels of the job and workplace types, in atsgate.JobTypes and
@@ -172,6 +174,11 @@ func (h *Handler) Listing(c echo.Context) error {
 		return err
 	}
 	content := listingContent{Q: s.Q, Filters: s.filters(tax), Ignored: s.Ignored, Searched: len(s.Params) > 0}
+	for i := range content.Filters {
+		if content.Filters[i].HTML, err = h.options(country.Code, &content.Filters[i]); err != nil {
+			return err
+		}
+	}
 	for i := range result.Postings {
 		content.Jobs = append(content.Jobs, h.card(country, tax, &result.Postings[i]))
 	}
@@ -264,3 +271,29 @@ func regionNames(tax *atsgate.Taxonomy, ids []int64) []string {
 }
 
 func dateOf(t time.Time) string { return t.Format("2 January 2006") }
+
+// options renders a filter's options. They depend only on the country's
+// taxonomy, which is fixed for the life of the process, and on the choice,
+// which is one of the taxonomy's values (parseSearch drops any other): a
+// few hundred renderings at most, each kept, where rendering the five
+// selects' seventy-odd options through the template on every request was
+// most of the listing's rendering time.
+func (h *Handler) options(country string, f *filter) (template.HTML, error) {
+	var chosen string
+	for _, o := range f.Options {
+		if o.Selected {
+			chosen = o.Value
+		}
+	}
+	key := country + "\x00" + f.Name + "\x00" + chosen
+	if v, ok := h.optionsHTML.Load(key); ok {
+		return v.(template.HTML), nil
+	}
+	var b strings.Builder
+	if err := h.pages["listing"].ExecuteTemplate(&b, "options", f.Options); err != nil {
+		return "", atsgate.Internal(err)
+	}
+	out := template.HTML(b.String()) //nolint:gosec // the output of html/template
+	h.optionsHTML.Store(key, out)
+	return out, nil
+}

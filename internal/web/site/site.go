@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"strings"
 	"time"
 
@@ -49,6 +50,10 @@ type Handler struct {
 	policy   *bluemonday.Policy
 	text     *bluemonday.Policy // strips every tag, for meta descriptions
 	pages    map[string]*template.Template
+
+	// optionsHTML holds the filters' rendered options by country, filter
+	// and choice (Handler.options).
+	optionsHTML sync.Map
 
 	// sitemapPart is SitemapPart; tests lower it to see the index.
 	sitemapPart int
