@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
