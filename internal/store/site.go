@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 type postingRow struct {
 	Job          jobRow `gorm:"embedded"`
 	EmployerName string
+	Matches      int64 `gorm:"-"` // the search's matches (PostgreSQL's index plan)
 }
 
 // posting converts a row, leaving the company empty when the job hides it.
@@ -115,24 +117,44 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		// window is the start of the same order. Otherwise the matches are
 		// few among the newest: find them all through the GIN index and
 		// sort them (OFFSET 0 keeps the subquery from being pulled up, so
-		// the index must be used).
-		walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
-			` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(s.rare()) + `) AS jobs ` + postingJoin +
-			`WHERE ` + match + order
-		if rows, err = s.postingRows(ctx, walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...); err != nil {
-			return nil, translate(err, "list public jobs")
+		// the index must be used). A search whose matches were counted
+		// few the last time it went to the index (searchCounts) goes there
+		// straight away.
+		key := strconv.FormatInt(c.ID, 10) + "\x00" + match + "\x00" + fmt.Sprint(matchArgs...)
+		if !s.counts.few(key, s.rare(), time.Now()) {
+			walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
+				` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(s.rare()) + `) AS jobs ` + postingJoin +
+				`WHERE ` + match + order
+			if rows, err = s.postingRows(ctx, false, walk, append(append(append([]any{}, args...), matchArgs...), limit+1)...); err != nil {
+				return nil, translate(err, "list public jobs")
+			}
+			if len(rows) > limit {
+				break
+			}
 		}
-		if len(rows) > limit {
-			break
-		}
-		rows = nil
 		// The page's IDs are chosen among the matches by their (ID,
 		// publication time) alone, so only the page's rows are then read
-		// in full: at 3,000 matches that halved the statement's time.
-		inner := `SELECT m.id FROM (SELECT jobs.id, jobs.published_at FROM jobs WHERE ` + strings.Join(where, " AND ") +
-			` AND ` + match + ` OFFSET 0) AS m ORDER BY m.published_at DESC, m.id DESC LIMIT ?`
-		where = []string{`jobs.id IN (` + inner + `)`}
-		args = append(append(args, matchArgs...), limit+1)
+		// in full (at 3,000 matches that halved the statement's time), and
+		// the matches are counted on the way.
+		gin := `SELECT ` + postingList + `, m.n FROM (SELECT m.id, m.n FROM (SELECT jobs.id, jobs.published_at, count(*) OVER () AS n
+FROM jobs WHERE ` + strings.Join(where, " AND ") + ` AND ` + match + ` OFFSET 0) AS m
+ORDER BY m.published_at DESC, m.id DESC LIMIT ?) AS m JOIN jobs ON jobs.id = m.id ` + postingJoin +
+			`ORDER BY jobs.published_at DESC, jobs.id DESC`
+		if rows, err = s.postingRows(ctx, true, gin, append(append(append([]any{}, args...), matchArgs...), limit+1)...); err != nil {
+			return nil, translate(err, "list public jobs")
+		}
+		if q.After == nil {
+			// Only a first page counts every match; a later one, those
+			// after its cursor.
+			var n int64
+			if len(rows) > 0 {
+				n = rows[0].Matches
+			}
+			s.counts.set(key, n, time.Now())
+		}
+		if rows == nil {
+			rows = []postingRow{}
+		}
 	default:
 		if err := s.sqliteMatch(ctx, q.Terms, facets, add); err != nil {
 			return nil, err
@@ -141,7 +163,7 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 	if rows == nil {
 		args = append(args, limit+1)
 		var err error
-		if rows, err = s.postingRows(ctx, postingColumns+"WHERE "+strings.Join(where, " AND ")+order, args...); err != nil {
+		if rows, err = s.postingRows(ctx, false, postingColumns+"WHERE "+strings.Join(where, " AND ")+order, args...); err != nil {
 			return nil, translate(err, "list public jobs")
 		}
 	}
@@ -158,11 +180,12 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 	return page, nil
 }
 
-// postingRows runs a site query (placeholders ?) and reads its rows: on
+// postingRows runs a site query (placeholders ?) and reads its rows, with
+// the count of matches last when counted: on
 // PostgreSQL through pgx itself, as the API's hottest reads are (see
 // jobPG), which scans them without GORM's reflection; a slice argument is
 // a PostgreSQL array (write = ANY(?), not IN ?). On SQLite through GORM.
-func (s *Store) postingRows(ctx context.Context, query string, args ...any) ([]postingRow, error) {
+func (s *Store) postingRows(ctx context.Context, counted bool, query string, args ...any) ([]postingRow, error) {
 	var rows []postingRow
 	if s.dialect != Postgres {
 		err := s.rdb.WithContext(ctx).Raw(query, args...).Scan(&rows).Error
@@ -177,7 +200,11 @@ func (s *Store) postingRows(ctx context.Context, query string, args ...any) ([]p
 		for res.Next() {
 			rows = append(rows, postingRow{})
 			r := &rows[len(rows)-1]
-			if err := res.Scan(r.Job.scan(&r.EmployerName)...); err != nil {
+			extra := []any{&r.EmployerName}
+			if counted {
+				extra = append(extra, &r.Matches)
+			}
+			if err := res.Scan(r.Job.scan(extra...)...); err != nil {
 				return err
 			}
 		}
@@ -303,7 +330,7 @@ func (s *Store) rare() int {
 func (s *Store) Posting(ctx context.Context, c *atsgate.Country, id int64) (*atsgate.Posting, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.postingRows(ctx, postingColumns+`WHERE jobs.id = ? AND jobs.country_id = ?`, id, c.ID)
+	rows, err := s.postingRows(ctx, false, postingColumns+`WHERE jobs.id = ? AND jobs.country_id = ?`, id, c.ID)
 	if err != nil {
 		return nil, translate(err, "public job")
 	}

@@ -360,3 +360,45 @@ func TestSiteSearchIndexWritesThrough(t *testing.T) {
 		t.Fatalf("search for a job just published: %v", got)
 	}
 }
+
+// TestSiteSearchAfterItsMatchesGrow: a search first answered from the text
+// index while it matched few jobs (and remembered as such on PostgreSQL)
+// still gives the newest matches, page after page, once many more jobs
+// match it, and again once it is counted as common.
+func TestSiteSearchAfterItsMatchesGrow(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		f := newSiteFixture(t, d, store.WithRareMatches(3))
+		f.publish(t, "Z1", "Zebra keeper 1", "Stripes", nil)
+		for i := 0; i < 5; i++ {
+			f.publish(t, fmt.Sprintf("O%d", i), fmt.Sprintf("Other %d", i), "Nothing to see", nil)
+		}
+		q := atsgate.SiteQuery{Terms: []string{"zebra"}, Limit: 2}
+		if diff := cmp.Diff([]string{"Zebra keeper 1"}, f.list(t, q)); diff != "" {
+			t.Fatalf("one match (-want +got):\n%s", diff)
+		}
+		for i := 2; i <= 6; i++ {
+			f.publish(t, fmt.Sprintf("Z%d", i), fmt.Sprintf("Zebra keeper %d", i), "Stripes", nil)
+		}
+		want := []string{"Zebra keeper 6", "Zebra keeper 5", "Zebra keeper 4", "Zebra keeper 3", "Zebra keeper 2", "Zebra keeper 1"}
+		for round := 0; round < 2; round++ {
+			var got []string
+			q := q
+			for {
+				page, err := f.st.Postings(ctx, f.country, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, titles(page)...)
+				if page.Next == nil {
+					break
+				}
+				q.After = page.Next
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("round %d, six matches in pages of two (-want +got):\n%s", round, diff)
+			}
+		}
+	})
+}

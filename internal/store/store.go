@@ -50,9 +50,10 @@ type Store struct {
 	pg      *pgx.ConnConfig       // PostgreSQL's connection settings, for Migrate
 	onWalk  func(context.Context) // test hook: VerifyLedger calls it mid-walk
 
-	locations sync.Map  // time zone name → *time.Location
-	hosts     hostTable // every host's country; see CountryByHost
-	known     knownJobs // jobs this process has seen stored; see createJob
+	locations sync.Map     // time zone name → *time.Location
+	hosts     hostTable    // every host's country; see CountryByHost
+	known     knownJobs    // jobs this process has seen stored; see createJob
+	counts    searchCounts // public searches' last counts of matches; see Postings
 
 	rareMatches int    // see WithRareMatches
 	sealer      Sealer // see WithSealer
