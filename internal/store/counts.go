@@ -5,12 +5,14 @@ import (
 	"time"
 )
 
-// searchCounts remembers how many jobs each public search matched the last
-// time it went to PostgreSQL's text index, so a search known to match few
-// jobs skips the walk over the newest jobs that would not fill its page
-// (Postings). Both plans give the same page, so a stale count only costs
-// time, and every index plan counts again: a search that has since become
-// common walks on its next request.
+// searchCounts remembers, per country and public search, how many jobs
+// matched the last time its first page came from PostgreSQL's text index,
+// which is when the walk over the newest jobs did not fill that page (or
+// was skipped): such a search goes to the index at once next time, as long
+// as its matches were not so many that sorting them costs more than the
+// walk might save (indexSortMax). Both plans give the same page, so a
+// stale count only costs time, every index plan counts again, and a count
+// is trusted for searchCountTTL.
 type searchCounts struct {
 	mu sync.Mutex
 	m  map[string]searchCount
@@ -32,12 +34,19 @@ const (
 	searchKeyMax = 512
 )
 
-// few reports whether key was counted under rare matches within the TTL.
-func (c *searchCounts) few(key string, rare int, now time.Time) bool {
+// indexSortMax is how many matches, in RareMatches, a search may have had
+// for its next first page to skip the walk: about 16,000, which the index
+// plan sorts in some 50 ms at a million jobs; past that, walking first and
+// the walk's chance of filling the page are worth their 2 ms again.
+const indexSortMax = 8
+
+// toIndex reports whether key's first page came from the index within the
+// TTL, with fewer than indexSortMax × rare matches.
+func (c *searchCounts) toIndex(key string, rare int, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
-	return ok && e.n < int64(rare) && now.Sub(e.at) < searchCountTTL
+	return ok && e.n < int64(indexSortMax*rare) && now.Sub(e.at) < searchCountTTL
 }
 
 // set records key's count of matches.

@@ -117,11 +117,10 @@ func (s *Store) Postings(ctx context.Context, c *atsgate.Country, q atsgate.Site
 		// window is the start of the same order. Otherwise the matches are
 		// few among the newest: find them all through the GIN index and
 		// sort them (OFFSET 0 keeps the subquery from being pulled up, so
-		// the index must be used). A search whose matches were counted
-		// few the last time it went to the index (searchCounts) goes there
-		// straight away.
+		// the index must be used). A search whose first page came from the
+		// index last time (searchCounts) goes there straight away.
 		key := strconv.FormatInt(c.ID, 10) + "\x00" + match + "\x00" + fmt.Sprint(matchArgs...)
-		if !s.counts.few(key, s.rare(), time.Now()) {
+		if !s.counts.toIndex(key, s.rare(), time.Now()) {
 			walk := `SELECT ` + postingList + ` FROM (SELECT jobs.* FROM jobs WHERE ` + strings.Join(where, " AND ") +
 				` ORDER BY jobs.published_at DESC, jobs.id DESC LIMIT ` + strconv.Itoa(s.rare()) + `) AS jobs ` + postingJoin +
 				`WHERE ` + match + order
