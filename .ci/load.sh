@@ -123,17 +123,30 @@ ats() {
   "$dir/atsload" -url "$url" -host ng.localhost -key "$2" -op "$1" -c "$C" -d "$T" -pid "$pid" -json >"$dir/$3.json"
 }
 
-# bench MODE: pgbench's tps for MODE (tpcb-like or select-only) over SECS.
+# bench MODE SECS SCENARIO: pgbench's tps for MODE (tpcb-like or
+# select-only) over SECS. One transaction in ten has its latency logged
+# (-l; a line for every one would weigh on pgbench) into $dir/lat-SCENARIO,
+# so the table can show pgbench's own p50/p99 next to atsgate's: the floor
+# this machine sets under the same 16 clients.
 bench() {
-  pgbench -n -b "$1" -c "$C" -j 2 -T "$2" "$PG/pgbench_load" 2>/dev/null |
+  rm -f "$dir"/pgb.*
+  (cd "$dir" && pgbench -n -b "$1" -c "$C" -j 2 -T "$2" -l --sampling-rate=0.1 --log-prefix=pgb "$PG/pgbench_load" 2>/dev/null) |
     sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
+  cat "$dir"/pgb.* 2>/dev/null | awk '{ print $3 }' >>"$dir/lat-$3"
+}
+
+# pct SCENARIO: pgbench's p50 / p99 latency next to SCENARIO (both halves).
+pct() {
+  sort -n "$dir/lat-$1" 2>/dev/null |
+    awk '{ a[NR] = $1 } END { if (NR) printf "%.2f / %.2f ms", a[int(NR * 0.5) + 1] / 1000, a[int(NR * 0.99) + 1] / 1000; else printf "—" }'
 }
 
 row() { # row NAME PGBENCH_TPS TARGET
-  local f="$dir/$1.json" rps ratio
+  local f="$dir/$1.json" rps ratio lat="—"
   rps=$(json_field requests_per_second "$f")
   if [ -n "$2" ]; then ratio=$(awk -v a="$rps" -v b="$2" 'BEGIN { printf "%.3f", a / b }'); else ratio="—"; fi
-  printf "| %s | %s | %.0f/s | %s | %s | %.2f ms | %.2f ms | %.3f ms | %s | %.0f |\n" "$1" "${2:-—}" "$rps" "$ratio" "$3" \
+  [ -n "$2" ] && lat=$(pct "$1")
+  printf "| %s | %s | %s | %.0f/s | %s | %s | %.2f ms | %.2f ms | %.3f ms | %s | %.0f |\n" "$1" "${2:-—}" "$lat" "$rps" "$ratio" "$3" \
     "$(json_field p50_ms "$f")" "$(json_field p99_ms "$f")" "$(json_field server_cpu_ms_per_request "$f")" \
     "$(json_field status_summary "$f")" "$(json_field server_peak_rss_mib "$f")"
 }
@@ -142,8 +155,8 @@ header() {
   echo
   echo "## $1 ($C clients, $T per run, $(nproc) CPUs, $(date -u +%FT%TZ))"
   echo
-  echo "| scenario | pgbench tps | atsgate | ratio | target | p50 | p99 | server CPU/req | statuses | peak RSS MiB |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| scenario | pgbench tps | pgbench p50 / p99 | atsgate | ratio | target | p50 | p99 | server CPU/req | statuses | peak RSS MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
 run_postgres() {
@@ -163,9 +176,9 @@ run_postgres() {
   for sc in create get replay; do
     mode=select-only
     [ "$sc" = create ] && mode=tpcb-like
-    a=$(bench "$mode" "$half")
+    a=$(bench "$mode" "$half" "$sc")
     ats "$sc" "$keys" "$sc"
-    b=$(bench "$mode" "$half")
+    b=$(bench "$mode" "$half" "$sc")
     tps[$sc]=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", (a + b) / 2 }')
     [ -n "${LOAD_PROFILE:-}" ] && profile "$sc"
   done
