@@ -179,11 +179,11 @@ ORDER BY m.published_at DESC, m.id DESC LIMIT ?) AS m JOIN jobs ON jobs.id = m.i
 	return page, nil
 }
 
-// postingRows runs a site query (placeholders ?) and reads its rows, with
-// the count of matches last when counted: on
-// PostgreSQL through pgx itself, as the API's hottest reads are (see
-// jobPG), which scans them without GORM's reflection; a slice argument is
-// a PostgreSQL array (write = ANY(?), not IN ?). On SQLite through GORM.
+// postingRows runs a site query (placeholders ?) and reads its rows; when
+// counted, the query's last column is the search's count of matches. On
+// PostgreSQL it goes through pgx itself, as the API's hottest reads do
+// (see jobPG), which scans without GORM's reflection, and a slice argument
+// is a PostgreSQL array (write = ANY(?), not IN ?); on SQLite through GORM.
 func (s *Store) postingRows(ctx context.Context, counted bool, query string, args ...any) ([]postingRow, error) {
 	var rows []postingRow
 	if s.dialect != Postgres {
