@@ -323,7 +323,7 @@ func (s *Store) pgMatch(ctx context.Context, c *atsgate.Country, terms, facets [
 // is SQLiteRareMatches, how many FTS5 matches a search counts.
 const (
 	RareMatches       = 2000
-	SQLiteRareMatches = 50_000
+	SQLiteRareMatches = 20_000
 )
 
 // WithRareMatches sets where a search stops counting as rare on both
