@@ -1,0 +1,23 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// defaultMemoryLimit is serve's soft limit on the Go runtime's memory when
+// the operator sets no GOMEMLIMIT. The collector runs more often as the
+// heap nears it instead of letting the heap double between collections:
+// under make load's list runs the process's peak RSS was 98–104 MB without
+// it and 82 MB with it, for the same CPU per request (SPEC section 10 asks
+// for 100 MB). It is soft: a process that needs more memory still gets it,
+// with the collector's CPU capped by the runtime.
+const defaultMemoryLimit = 64 << 20
+
+// setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT is set, in
+// which case the runtime has already applied the operator's value.
+func setMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+// TestMemoryLimit: serve sets its soft memory limit when the operator set
+// none, and leaves the operator's GOMEMLIMIT alone.
+func TestMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+
+	t.Setenv("GOMEMLIMIT", "")
+	debug.SetMemoryLimit(before)
+	setMemoryLimit()
+	if got := debug.SetMemoryLimit(-1); got != defaultMemoryLimit {
+		t.Errorf("without GOMEMLIMIT: limit %d, want %d", got, defaultMemoryLimit)
+	}
+
+	t.Setenv("GOMEMLIMIT", "200MiB")
+	debug.SetMemoryLimit(123 << 20) // what the runtime would have read
+	setMemoryLimit()
+	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
+		t.Errorf("with GOMEMLIMIT set: limit %d, want the runtime's %d", got, 123<<20)
+	}
+}
