@@ -1,9 +1,6 @@
 package main
 
-import (
-	"os"
-	"runtime/debug"
-)
+import "runtime/debug"
 
 // defaultMemoryLimit is serve's soft limit on the Go runtime's memory when
 // the operator sets no GOMEMLIMIT. The collector runs more often as the
@@ -16,8 +13,8 @@ const defaultMemoryLimit = 64 << 20
 
 // setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT is set, in
 // which case the runtime has already applied the operator's value.
-func setMemoryLimit() {
-	if os.Getenv("GOMEMLIMIT") == "" {
+func setMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 }

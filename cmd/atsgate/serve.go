@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, e *env, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	cfg, log := e.cfg, e.logger
-	setMemoryLimit() // memory.go
+	setMemoryLimit(e.getenv) // memory.go
 	box, err := seal.New(cfg.SecretKey)
 	if err != nil {
 		return fmt.Errorf("ATSGATE_SECRET_KEY: %w", err)
