@@ -1,9 +1,6 @@
 package store
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // searchCounts remembers, per country and public search, how many jobs
 // matched the last time its first page came from PostgreSQL's text index,
@@ -13,10 +10,7 @@ import (
 // walk might save (indexSortMax). Both plans give the same page, so a
 // stale count only costs time, every index plan counts again, and a count
 // is trusted for searchCountTTL.
-type searchCounts struct {
-	mu sync.Mutex
-	m  map[string]searchCount
-}
+type searchCounts struct{ m memo[string, searchCount] }
 
 type searchCount struct {
 	n  int64
@@ -27,8 +21,7 @@ const (
 	// searchCountTTL bounds how long a count is trusted without a search
 	// refreshing it.
 	searchCountTTL = 5 * time.Minute
-	// searchCountsMax bounds the map (keys are searches visitors typed);
-	// a full map starts over.
+	// searchCountsMax bounds the map (keys are searches visitors typed).
 	searchCountsMax = 1 << 14
 	// searchKeyMax leaves out searches too long to be worth remembering.
 	searchKeyMax = 512
@@ -43,9 +36,7 @@ const indexSortMax = 8
 // toIndex reports whether key's first page came from the index within the
 // TTL, with fewer than indexSortMax × rare matches.
 func (c *searchCounts) toIndex(key string, rare int, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
+	e, ok := c.m.get(key)
 	return ok && e.n < int64(indexSortMax*rare) && now.Sub(e.at) < searchCountTTL
 }
 
@@ -54,10 +45,5 @@ func (c *searchCounts) set(key string, n int64, now time.Time) {
 	if len(key) > searchKeyMax {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= searchCountsMax {
-		c.m = make(map[string]searchCount)
-	}
-	c.m[key] = searchCount{n: n, at: now}
+	c.m.put(key, searchCount{n: n, at: now}, searchCountsMax)
 }

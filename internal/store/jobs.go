@@ -733,32 +733,17 @@ func (s *Store) listPG(ctx context.Context, employerID int64, state atsgate.JobS
 	// 32 ms instead of 0.5 for one holding 2,000 older jobs under 30,000
 	// newer ones of others). So the employer (and the state) are a range
 	// of one value, not an equality: the planner then does not take them
-	// for constants, the ORDER BY keeps them, and only the covering index
-	// (or, with a state, jobs_employer_state_newest) yields that order;
-	// any other plan must sort all the employer's jobs, which it costs as
-	// it is. The page is a LATERAL subquery per employer, so the public
+	// for constants, the ORDER BY keeps them, and only the indexes that
+	// lead with the employer yield that order; any other plan must sort
+	// all the employer's jobs, which it costs as it is. The page is a LATERAL subquery per employer, so the public
 	// URL comes in the same statement.
 	query, args := listSQL(employerID, state, before, n)
-	rows := make([]linkedRow, 0, n)
-	err := s.pgxRead(ctx, func(c *pgx.Conn) error {
-		res, err := c.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			rows = append(rows, linkedRow{})
-			r := &rows[len(rows)-1]
-			j := &r.Job
-			if err := res.Scan(&j.ID, &j.EmployerID, &j.CountryID, &j.ExternalID, &j.Dialect, &j.State, &j.Title,
-				&j.Deadline, &j.AmountChargedMinor, &j.PublicPath, &j.ReceivedAt, &j.UpdatedAt, &j.PublishedAt,
-				&j.ClosedAt, &j.DisapprovedAt, &j.DisapprovalReason, &j.PendingEdit, &j.ArchivedAt, &r.CPublicURL); err != nil {
-				return err
-			}
-		}
-		return res.Err()
+	return pgxRows(ctx, s, n, query, args, func(r *linkedRow) []any {
+		j := &r.Job
+		return []any{&j.ID, &j.EmployerID, &j.CountryID, &j.ExternalID, &j.Dialect, &j.State, &j.Title,
+			&j.Deadline, &j.AmountChargedMinor, &j.PublicPath, &j.ReceivedAt, &j.UpdatedAt, &j.PublishedAt,
+			&j.ClosedAt, &j.DisapprovedAt, &j.DisapprovalReason, &j.PendingEdit, &j.ArchivedAt, &r.CPublicURL}
 	})
-	return rows, err
 }
 
 // listSQL is listPG's statement and arguments.

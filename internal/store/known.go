@@ -1,7 +1,5 @@
 package store
 
-import "sync"
-
 // knownJobs remembers which (employer, external_id) pairs this process
 // has seen stored, so a replay it has seen before is answered by the
 // job's plain read (the get's statement) instead of the create's. Jobs
@@ -9,10 +7,7 @@ import "sync"
 // stored stays stored: the set can be incomplete (another instance's
 // creates, a restart, a reset when full) but never wrong, and the read
 // returns the job as it is now, as the create's replay does.
-type knownJobs struct {
-	mu sync.Mutex
-	m  map[knownJob]struct{}
-}
+type knownJobs struct{ m memo[knownJob, struct{}] }
 
 type knownJob struct {
 	employerID int64
@@ -20,21 +15,14 @@ type knownJob struct {
 }
 
 // knownJobsMax bounds the set: about 16 MiB of keys at the longest
-// external IDs, far less at typical ones. A full set starts over.
+// external IDs, far less at typical ones.
 const knownJobsMax = 1 << 16
 
 func (k *knownJobs) has(employerID int64, externalID string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	_, ok := k.m[knownJob{employerID, externalID}]
+	_, ok := k.m.get(knownJob{employerID, externalID})
 	return ok
 }
 
 func (k *knownJobs) add(employerID int64, externalID string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil || len(k.m) >= knownJobsMax {
-		k.m = make(map[knownJob]struct{})
-	}
-	k.m[knownJob{employerID, externalID}] = struct{}{}
+	k.m.put(knownJob{employerID, externalID}, struct{}{}, knownJobsMax)
 }

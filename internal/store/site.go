@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/atsgate/atsgate/internal/atsgate"
 )
 
@@ -185,31 +183,17 @@ ORDER BY m.published_at DESC, m.id DESC LIMIT ?) AS m JOIN jobs ON jobs.id = m.i
 // (see jobPG), which scans without GORM's reflection, and a slice argument
 // is a PostgreSQL array (write = ANY(?), not IN ?); on SQLite through GORM.
 func (s *Store) postingRows(ctx context.Context, counted bool, query string, args ...any) ([]postingRow, error) {
-	var rows []postingRow
 	if s.dialect != Postgres {
+		var rows []postingRow
 		err := s.rdb.WithContext(ctx).Raw(query, args...).Scan(&rows).Error
 		return rows, err
 	}
-	err := s.pgxRead(ctx, func(c *pgx.Conn) error {
-		res, err := c.Query(ctx, numbered(query), args...)
-		if err != nil {
-			return err
+	return pgxRows(ctx, s, 0, numbered(query), args, func(r *postingRow) []any {
+		if counted {
+			return r.Job.scan(&r.EmployerName, &r.Matches)
 		}
-		defer res.Close()
-		for res.Next() {
-			rows = append(rows, postingRow{})
-			r := &rows[len(rows)-1]
-			extra := []any{&r.EmployerName}
-			if counted {
-				extra = append(extra, &r.Matches)
-			}
-			if err := res.Scan(r.Job.scan(extra...)...); err != nil {
-				return err
-			}
-		}
-		return res.Err()
+		return r.Job.scan(&r.EmployerName)
 	})
-	return rows, err
 }
 
 // numbered turns a query's ? placeholders into PostgreSQL's $1, $2, …

@@ -241,6 +241,28 @@ func (s *Store) pgxRead(ctx context.Context, fn func(*pgx.Conn) error) error {
 	})
 }
 
+// pgxRows runs a query through pgx itself (see pgxRead) and reads each
+// row into a new T, where scan says each column goes; size is the rows
+// expected, for the slice's first allocation (0 if unknown).
+func pgxRows[T any](ctx context.Context, s *Store, size int, query string, args []any, scan func(*T) []any) ([]T, error) {
+	out := make([]T, 0, size)
+	err := s.pgxRead(ctx, func(c *pgx.Conn) error {
+		res, err := c.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		for res.Next() {
+			out = append(out, *new(T))
+			if err := res.Scan(scan(&out[len(out)-1])...); err != nil {
+				return err
+			}
+		}
+		return res.Err()
+	})
+	return out, err
+}
+
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
