@@ -16,15 +16,21 @@ import (
 
 // APIERPSources lists ERP sources, of one employer with ?employer=.
 func (h *Handler) APIERPSources(c echo.Context) error {
-	emp, err := queryID(c, "employer")
-	if err != nil {
-		return atsgate.Invalid(map[string]string{"employer": "must be an employer ID"})
-	}
-	list, err := h.bo.ERPSources(c.Request().Context(), emp)
+	list, err := h.erpSources(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, wire.ERPSourceList{Sources: wire.NewERPSources(list)})
+}
+
+// erpSources lists the sources of ?employer= (all without it), for the
+// API and the page alike, so both refuse a bad ID the same way.
+func (h *Handler) erpSources(c echo.Context) ([]atsgate.ERPSource, error) {
+	emp, err := queryID(c, "employer")
+	if err != nil {
+		return nil, atsgate.Invalid(map[string]string{"employer": "must be an employer ID"})
+	}
+	return h.bo.ERPSources(c.Request().Context(), emp)
 }
 
 // erpSourceBody is the admin API's request to add a source.
@@ -145,11 +151,7 @@ func (h *Handler) ERPSourcesPage(c echo.Context) error {
 }
 
 func (h *Handler) renderERPSources(c echo.Context, status int, creds *wire.ERPCredentials, formErr error) error {
-	emp, err := queryID(c, "employer")
-	if err != nil {
-		return atsgate.Invalid(map[string]string{"employer": "must be an employer ID"})
-	}
-	list, err := h.bo.ERPSources(c.Request().Context(), emp)
+	list, err := h.erpSources(c)
 	if err != nil {
 		return err
 	}

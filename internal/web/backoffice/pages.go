@@ -188,6 +188,19 @@ func (h *Handler) PageErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// problemOf is what a page shows above a refused form: the error's
+// message and, for a validation error, which fields were wrong. A nil
+// error shows nothing, so a page can call it whether or not its form
+// failed.
+func problemOf(err error) (string, map[string]string) {
+	var fields map[string]string
+	var e *atsgate.Error
+	if errors.As(err, &e) {
+		fields = e.Fields
+	}
+	return atsgate.ErrorMessage(err), fields
+}
+
 // --- sign-in ---------------------------------------------------------------
 
 func (h *Handler) cookie(c echo.Context, name, value string, maxAge int) {
@@ -648,15 +661,7 @@ func (h *Handler) renderStatement(c echo.Context, status int, newKey string, for
 			return err
 		}
 	}
-	var problem string
-	var fields map[string]string
-	if formErr != nil {
-		problem = atsgate.ErrorMessage(formErr)
-		var e *atsgate.Error
-		if errors.As(formErr, &e) {
-			fields = e.Fields
-		}
-	}
+	problem, fields := problemOf(formErr)
 	return h.render(c, status, "statement", "Statement of "+emp.Name, map[string]any{
 		"Employer": emp, "Country": country, "From": v.From, "To": v.To, "LastDay": lastDay,
 		"Opening": v.money(st.OpeningBalance), "Closing": v.money(st.ClosingBalance), "Balance": v.money(st.Balance),

@@ -3,7 +3,6 @@ package backoffice
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -152,17 +151,24 @@ func deliveryFilter(c echo.Context) (atsgate.DeliveryFilter, error) {
 	return f, nil
 }
 
-// APIWebhookDeliveries lists deliveries, newest first.
-func (h *Handler) APIWebhookDeliveries(c echo.Context) error {
+// deliveries lists the deliveries the query asks for, for the API and
+// the page alike; the filter comes back for their next-page links.
+func (h *Handler) deliveries(c echo.Context) (atsgate.DeliveryFilter, []atsgate.WebhookDelivery, error) {
 	f, err := deliveryFilter(c)
 	if err != nil {
-		return err
+		return f, nil, err
 	}
 	hooks, err := h.hooks()
 	if err != nil {
-		return err
+		return f, nil, err
 	}
 	ds, err := hooks.WebhookDeliveries(c.Request().Context(), f)
+	return f, ds, err
+}
+
+// APIWebhookDeliveries lists deliveries, newest first.
+func (h *Handler) APIWebhookDeliveries(c echo.Context) error {
+	f, ds, err := h.deliveries(c)
 	if err != nil {
 		return err
 	}
@@ -302,14 +308,8 @@ func (h *Handler) renderWebhook(c echo.Context, status int, secret string, formE
 		}
 		form["url"], form["low_balance_threshold"] = hook.URL, hook.LowBalanceThreshold
 	}
-	var problem string
-	var fields map[string]string
+	problem, fields := problemOf(formErr)
 	if formErr != nil {
-		problem = atsgate.ErrorMessage(formErr)
-		var e *atsgate.Error
-		if errors.As(formErr, &e) {
-			fields = e.Fields
-		}
 		// Show what was sent, to be corrected.
 		form["url"], form["low_balance_threshold"] = formValue(c, "url"), formValue(c, "low_balance_threshold")
 		selected = map[string]bool{}
@@ -324,15 +324,7 @@ func (h *Handler) renderWebhook(c echo.Context, status int, secret string, formE
 
 // WebhooksPage lists deliveries, newest first, with filters.
 func (h *Handler) WebhooksPage(c echo.Context) error {
-	f, err := deliveryFilter(c)
-	if err != nil {
-		return err
-	}
-	hooks, err := h.hooks()
-	if err != nil {
-		return err
-	}
-	ds, err := hooks.WebhookDeliveries(c.Request().Context(), f)
+	f, ds, err := h.deliveries(c)
 	if err != nil {
 		return err
 	}
