@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/atsgate/atsgate/internal/atsgate"
+	"github.com/atsgate/atsgate/internal/store"
 	"github.com/atsgate/atsgate/internal/wire"
 )
 
@@ -64,6 +65,19 @@ func cmdCountryList(ctx context.Context, e *env, fs *flag.FlagSet, args []string
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, clean(c.Code), clean(c.Name), clean(c.Currency), c.Price, clean(c.TimeZone), clean(strings.Join(c.Hosts, ",")), clean(c.PublicURL))
 		}
 	})
+}
+
+// optionalCountry is the ID of the country given as a code or ID in v, or
+// 0 (every country) when v is empty.
+func optionalCountry(ctx context.Context, st *store.Store, v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	c, err := st.Country(ctx, v)
+	if err != nil {
+		return 0, cliError(err)
+	}
+	return c.ID, nil
 }
 
 func cmdEmployerAdd(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
@@ -133,13 +147,9 @@ func cmdEmployerList(ctx context.Context, e *env, fs *flag.FlagSet, args []strin
 	for i := range countries {
 		byID[countries[i].ID] = &countries[i]
 	}
-	var countryID int64
-	if *country != "" {
-		c, err := st.Country(ctx, *country)
-		if err != nil {
-			return cliError(err)
-		}
-		countryID = c.ID
+	countryID, err := optionalCountry(ctx, st, *country)
+	if err != nil {
+		return err
 	}
 	emps, err := st.Employers(ctx, countryID)
 	if err != nil {
@@ -173,16 +183,29 @@ func employerFlag(fs *flag.FlagSet) *string {
 	return fs.String("employer", "", "employer ID")
 }
 
-func issueKey(ctx context.Context, e *env, fs *flag.FlagSet, args []string, rotate bool) error {
-	emp := employerFlag(fs)
+// employerStore parses the flags, reads the employer ID in emp with id
+// (parseID where --employer is required, optionalID where it is not) and
+// opens the store, in that order: a usage mistake is told without trying
+// the database.
+func employerStore(ctx context.Context, e *env, fs *flag.FlagSet, args []string, emp *string,
+	id func(name, v string) (int64, error)) (*store.Store, int64, error) {
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, 0, err
 	}
-	id, err := parseID("employer", *emp)
+	n, err := id("employer", *emp)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	st, err := e.open(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return st, n, nil
+}
+
+func issueKey(ctx context.Context, e *env, fs *flag.FlagSet, args []string, rotate bool) error {
+	emp := employerFlag(fs)
+	st, id, err := employerStore(ctx, e, fs, args, emp, parseID)
 	if err != nil {
 		return err
 	}
@@ -205,14 +228,7 @@ func cmdKeyRotate(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 
 func cmdKeyDisable(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	emp := employerFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := parseID("employer", *emp)
-	if err != nil {
-		return err
-	}
-	st, err := e.open(ctx)
+	st, id, err := employerStore(ctx, e, fs, args, emp, parseID)
 	if err != nil {
 		return err
 	}

@@ -54,14 +54,7 @@ func printCredentials(e *env, c wire.ERPCredentials, what string) error {
 // cmdERPSourceList lists ERP sources.
 func cmdERPSourceList(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	emp := employerFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := optionalID("employer", *emp)
-	if err != nil {
-		return err
-	}
-	st, err := e.open(ctx)
+	st, id, err := employerStore(ctx, e, fs, args, emp, optionalID)
 	if err != nil {
 		return err
 	}

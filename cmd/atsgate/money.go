@@ -103,14 +103,7 @@ func cmdWalletShow(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	emp := employerFlag(fs)
 	from := fs.String("from", "", "first day, YYYY-MM-DD (in the employer's country time zone)")
 	to := fs.String("to", "", "day after the last, YYYY-MM-DD")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := parseID("employer", *emp)
-	if err != nil {
-		return err
-	}
-	st, err := e.open(ctx)
+	st, id, err := employerStore(ctx, e, fs, args, emp, parseID)
 	if err != nil {
 		return err
 	}

@@ -42,12 +42,8 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 	var r *atsgate.Reconciliation
 	if *report {
 		var countryID int64
-		if *country != "" {
-			c, err := st.Country(ctx, *country)
-			if err != nil {
-				return cliError(err)
-			}
-			countryID = c.ID
+		if countryID, err = optionalCountry(ctx, st, *country); err != nil {
+			return err
 		}
 		if r, err = st.ReconciliationReport(ctx, *month, countryID); err != nil {
 			return cliError(err)
@@ -111,14 +107,7 @@ func cmdReconcile(ctx context.Context, e *env, fs *flag.FlagSet, args []string) 
 // scripts and CI can run it after anything that moves money.
 func cmdLedgerVerify(ctx context.Context, e *env, fs *flag.FlagSet, args []string) error {
 	emp := fs.String("employer", "", "only this employer ID")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := optionalID("employer", *emp)
-	if err != nil {
-		return err
-	}
-	st, err := e.open(ctx)
+	st, id, err := employerStore(ctx, e, fs, args, emp, optionalID)
 	if err != nil {
 		return err
 	}

@@ -64,12 +64,8 @@ func cmdReviewList(ctx context.Context, e *env, fs *flag.FlagSet, args []string)
 	}
 	var f atsgate.ReviewFilter
 	f.Limit = 200
-	if *country != "" {
-		c, err := st.Country(ctx, *country)
-		if err != nil {
-			return cliError(err)
-		}
-		f.CountryID = c.ID
+	if f.CountryID, err = optionalCountry(ctx, st, *country); err != nil {
+		return err
 	}
 	jobs, err := st.ReviewQueue(ctx, f)
 	if err != nil {

@@ -210,15 +210,8 @@ func (s *Store) SetERPSourceActive(ctx context.Context, id int64, active bool) (
 
 // erpAuthRow is the one-query join behind AuthenticateERP.
 type erpAuthRow struct {
-	Source      erpSourceRow `gorm:"embedded;embeddedPrefix:s_"`
-	Employer    employerRow  `gorm:"embedded"`
-	CID         int64
-	CCode       string
-	CName       string
-	CCurrency   string
-	CTimeZone   string
-	CPriceMinor int64
-	CPublicURL  string
+	Source    erpSourceRow `gorm:"embedded;embeddedPrefix:s_"`
+	Principal principalRow `gorm:"embedded"`
 }
 
 // AuthenticateERP implements atsgate.ERPSources. The source is read on
@@ -251,25 +244,17 @@ WHERE s.key_hash = ?`, keyHash).Scan(&r).Error
 	if r.Source.ID == 0 {
 		return nil, atsgate.Errorf(atsgate.EINVALIDAPIKEY, "the API key is not valid")
 	}
-	if !r.Source.Active || !r.Employer.Active {
+	if !r.Source.Active || !r.Principal.Employer.Active {
 		return nil, atsgate.Errorf(atsgate.ESOURCEINACTIVE, "the source of this API key is not active")
 	}
 	secret, err := s.sealBox().Open(r.Source.SecretSealed)
 	if err != nil || subtle.ConstantTimeCompare([]byte(atsgate.HashAPIKey(string(secret))), []byte(r.Source.SecretHash)) != 1 {
 		return nil, atsgate.Internal(fmt.Errorf("ERP source %d: the sealed secret does not open with ATSGATE_SECRET_KEY or does not match its hash: %v", r.Source.ID, err))
 	}
-	c := countryRow{ID: r.CID, Code: r.CCode, Name: r.CName, Currency: r.CCurrency, TimeZone: r.CTimeZone,
-		PriceMinor: r.CPriceMinor, PublicURL: r.CPublicURL}
-	src := sourceFromRow(&r.Source)
 	return &atsgate.ERPPrincipal{
-		Principal: atsgate.Principal{
-			Employer:  *employerFromRow(&r.Employer),
-			Country:   *s.countryFromRow(&c, nil),
-			KeyID:     r.Source.ID,
-			KeyPrefix: r.Source.KeyPrefix,
-		},
-		Source: *src,
-		Secret: secret,
+		Principal: s.principal(&r.Principal, r.Source.ID, r.Source.KeyPrefix),
+		Source:    *sourceFromRow(&r.Source),
+		Secret:    secret,
 	}, nil
 }
 

@@ -100,10 +100,12 @@ func (s *Store) Keys(ctx context.Context, employerID int64) ([]atsgate.APIKey, e
 	return out, nil
 }
 
-// authRow is the one-query join behind Authenticate.
-type authRow struct {
-	KeyID       int64
-	KeyPrefix   string
+// principalRow is the employer and country half of the one-query joins
+// behind Authenticate and AuthenticateERP: an employer's key and its ERP
+// sources must make the same Principal of the same columns. Both hold it
+// as a named field tagged embedded: GORM does not read an unexported
+// struct embedded without a name, and would leave it empty.
+type principalRow struct {
 	Employer    employerRow `gorm:"embedded"`
 	CID         int64
 	CCode       string
@@ -112,6 +114,25 @@ type authRow struct {
 	CTimeZone   string
 	CPriceMinor int64
 	CPublicURL  string
+}
+
+// principal is the Principal of r for the key keyID with keyPrefix.
+func (s *Store) principal(r *principalRow, keyID int64, keyPrefix string) atsgate.Principal {
+	c := countryRow{ID: r.CID, Code: r.CCode, Name: r.CName, Currency: r.CCurrency, TimeZone: r.CTimeZone,
+		PriceMinor: r.CPriceMinor, PublicURL: r.CPublicURL}
+	return atsgate.Principal{
+		Employer:  *employerFromRow(&r.Employer),
+		Country:   *s.countryFromRow(&c, nil),
+		KeyID:     keyID,
+		KeyPrefix: keyPrefix,
+	}
+}
+
+// authRow is the one-query join behind Authenticate.
+type authRow struct {
+	KeyID     int64
+	KeyPrefix string
+	Principal principalRow `gorm:"embedded"`
 }
 
 // Authenticate implements atsgate.Directory. The store looks the key up on
@@ -136,15 +157,9 @@ WHERE k.hash = ? AND k.revoked_at IS NULL`, keyHash).Scan(&r).Error
 	if err != nil {
 		return nil, translate(err, "api key")
 	}
-	if r.KeyID == 0 || !r.Employer.Active {
+	if r.KeyID == 0 || !r.Principal.Employer.Active {
 		return nil, atsgate.Errorf(atsgate.EUNAUTHORIZED, "the API key is not valid")
 	}
-	c := countryRow{ID: r.CID, Code: r.CCode, Name: r.CName, Currency: r.CCurrency, TimeZone: r.CTimeZone,
-		PriceMinor: r.CPriceMinor, PublicURL: r.CPublicURL}
-	return &atsgate.Principal{
-		Employer:  *employerFromRow(&r.Employer),
-		Country:   *s.countryFromRow(&c, nil),
-		KeyID:     r.KeyID,
-		KeyPrefix: r.KeyPrefix,
-	}, nil
+	p := s.principal(&r.Principal, r.KeyID, r.KeyPrefix)
+	return &p, nil
 }
