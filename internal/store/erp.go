@@ -373,8 +373,13 @@ func (s *Store) ArchiveJob(ctx context.Context, p *atsgate.Principal, externalID
 					return err
 				}
 			}
-			return s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "archived", now,
-				map[string]any{"closed_at": now, "pending_edit": false, "archived_at": now})
+			if err := s.transition(tx, &row, atsgate.StateClosed, p.Actor(), "archived", now,
+				map[string]any{"closed_at": now, "pending_edit": false, "archived_at": now}); err != nil {
+				return err
+			}
+			// Archiving an open job closes it, as CloseJob does: the
+			// employer's endpoint hears of it the same way.
+			return s.emitJob(tx, atsgate.EventJobClosed, &row, now)
 		}
 		if row.ArchivedAt != nil {
 			return nil

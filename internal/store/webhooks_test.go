@@ -381,3 +381,30 @@ func TestWebhookLowBalanceConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestArchivingAnOpenJobSendsClosed: the ERP dialect's ARCHIVED closes an
+// open job, and the employer's endpoint gets job.closed for it as for a
+// close; archiving it again, or archiving a job already closed, sends
+// nothing more.
+func TestArchivingAnOpenJobSendsClosed(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		ctx := context.Background()
+		st := openStore(t, d)
+		f := newEmployer(t, st, kenya(t, st), fixtureOpts{autoPublish: true, balance: "1000"})
+		setHook(t, f, "0")
+		mustCreate(t, f, jobInput("OPEN"))
+		mustCreate(t, f, jobInput("SHUT"))
+		if _, err := st.CloseJob(ctx, f.p, "SHUT"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"OPEN", "OPEN", "SHUT"} {
+			if _, err := st.ArchiveJob(ctx, f.p, id); err != nil {
+				t.Fatalf("archive %s: %v", id, err)
+			}
+		}
+		want := "job.published:OPEN:published job.published:SHUT:published job.closed:SHUT:closed job.closed:OPEN:closed"
+		if got := types(outbox(t, st, f.employer.ID)); got != want {
+			t.Fatalf("events:\n got %s\nwant %s", got, want)
+		}
+	})
+}
